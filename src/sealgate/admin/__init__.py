@@ -1,0 +1,1 @@
+"""The admin port: health, readiness and Prometheus metrics (a dashboard comes later)."""

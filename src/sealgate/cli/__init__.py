@@ -1,0 +1,1 @@
+"""The ``sealgate`` command line: one verb per module in ``commands/``."""

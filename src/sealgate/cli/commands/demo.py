@@ -1,0 +1,119 @@
+"""``sealgate demo``: the bundled sample AI API on loopback with sealgate in front of it.
+
+Embedded defaults only (SQLite for the sample API, a JSON-lines audit log in ``.sealgate-demo/``).
+Prints what to curl, then serves until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import threading
+from pathlib import Path
+from typing import Any
+
+from sealgate.config.load import parse_config_text
+from sealgate.config.model import SealgateConfig
+from sealgate.errors import ConfigError
+
+__all__ = ["demo_config", "instructions", "register", "run"]
+
+SPEC = Path(__file__).resolve().parents[2] / "demo" / "openapi.yaml"
+
+
+def register(sub: Any) -> None:
+    """Add the ``demo`` verb."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "demo", help="run the sample AI API with sealgate in front of it",
+        description="Start the bundled sample AI API on 127.0.0.1 and sealgate in front of it, "
+        "then print what to open or curl.",
+    )
+    parser.add_argument("--port", type=int, default=8080, help="gateway port (default 8080)")
+    parser.add_argument("--api-port", type=int, default=9001, help="sample API port (default 9001)")
+    parser.add_argument("--admin-port", type=int, default=9090, help="admin port (default 9090)")
+    parser.add_argument("--dir", default=".sealgate-demo", help="where the demo keeps its files")
+    parser.set_defaults(run=run)
+
+
+def demo_config(port: int, api_port: int, admin_port: int, workdir: Path) -> SealgateConfig:
+    """The config the demo runs: the sample API's spec, blocking unknown routes, audit to a file."""
+    text = f"""
+server: {{host: 127.0.0.1, port: {port}}}
+admin: {{host: 127.0.0.1, port: {admin_port}}}
+upstream: {{urls: ["http://127.0.0.1:{api_port}"]}}
+routing: {{spec: "{SPEC}", unknown_routes: block}}
+audit: {{backend: jsonl, path: "{(workdir / 'audit.jsonl').resolve()}"}}
+"""
+    return parse_config_text(text, "demo config", env={})
+
+
+def instructions(port: int, api_port: int, admin_port: int, workdir: Path) -> str:
+    """The text the demo prints: what to curl and what each call shows."""
+    gw = f"http://127.0.0.1:{port}"
+    api = f"http://127.0.0.1:{api_port}"
+    inject = "articleId=1;%20DROP%20TABLE%20articles;%20--"
+    return f"""
+sealgate demo is running.
+  sample AI API (direct, unprotected): {api}
+  sealgate in front of it:             {gw}
+  web app through sealgate:            {gw}/
+  admin (health, metrics):             http://127.0.0.1:{admin_port}/metrics
+
+Try it (another terminal):
+
+  # proxied calls to the three parts of the sample API
+  curl -s '{gw}/api/v1/recommendations?userId=1&limit=3'
+  curl -s -X POST {gw}/api/v1/chat -H 'content-type: application/json' \\
+       -d '{{"message": "How do I rotate an API key?", "sessionId": "demo"}}'
+  curl -s '{gw}/api/v1/analytics/segments/enterprise/summary'
+
+  # an operation the API's OpenAPI spec does not declare: a 404 problem with a request id
+  curl -s -i {gw}/api/v1/internal/debug
+
+  # the legacy article lookup builds SQL by string concatenation:
+  curl -s '{gw}/api/v1/legacy/articles?{inject}'     # through sealgate: refused
+  curl -s '{api}/api/v1/legacy/articles?{inject}'     # directly: the table is gone
+  curl -s -X POST {api}/api/v1/admin/reset                 # put it back
+
+  # the audit log: one JSON event per request, blocked or not
+  tail -n 3 {workdir}/audit.jsonl
+
+Ctrl-C stops everything.
+"""
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the sample API in a thread, then the gateway in the foreground."""
+    from sealgate.demo.sample_api import create_app
+    from sealgate.server.run import serve
+
+    workdir = Path(args.dir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = demo_config(args.port, args.api_port, args.admin_port, workdir)
+    started = threading.Event()
+    failure: list[str] = []
+
+    def api_thread() -> None:
+        from aiohttp import web
+
+        async def main() -> None:
+            runner = web.AppRunner(create_app(workdir / "sample-api.db"), access_log=None)
+            await runner.setup()
+            try:
+                await web.TCPSite(runner, "127.0.0.1", args.api_port).start()
+            except OSError as exc:
+                failure.append(f"cannot listen on 127.0.0.1:{args.api_port}: {exc.strerror}")
+                started.set()
+                return
+            started.set()
+            await asyncio.Event().wait()
+
+        asyncio.run(main())
+
+    threading.Thread(target=api_thread, daemon=True).start()
+    started.wait(15)
+    if failure:
+        raise ConfigError(f"the sample API could not start: {failure[0]}. Fix: free the port or pass --api-port.")
+    text = instructions(args.port, args.api_port, args.admin_port, workdir)
+    serve(config, on_ready=lambda: print(text, flush=True))
+    return 0

@@ -1,0 +1,1 @@
+"""Audit events (JSON, redacted), Prometheus metrics and the admin endpoints."""

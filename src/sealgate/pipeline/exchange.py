@@ -1,0 +1,372 @@
+"""The Exchange: everything sealgate knows about one request and, later, its response.
+
+Parse once, decode once: query, cookies and the body's parsed forms are computed on first use
+and cached, so protections and detectors share them.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, unquote_plus
+
+import orjson
+
+from sealgate.errors import BodyParseError, BodyTooLarge
+from sealgate.pipeline.route import CATCH_ALL, Route
+from sealgate.pipeline.verdict import Verdict
+
+__all__ = ["BodyReader", "Exchange", "Identity", "MultipartPart", "Response"]
+
+BodyReader = Callable[[], Awaitable[tuple[bytes, bool]]]
+"""Returns the next body chunk and whether more follows; raises ClientDisconnected."""
+
+_NOT_PARSED: Any = object()
+
+
+@dataclass(slots=True)
+class Identity:
+    """Who is calling: set by an authentication protection, shown in the audit log."""
+
+    key_id: str = ""
+    subject: str = ""
+    scopes: frozenset[str] = frozenset()
+    roles: frozenset[str] = frozenset()
+
+
+@dataclass(slots=True)
+class MultipartPart:
+    """One part of a ``multipart/form-data`` body."""
+
+    name: str
+    filename: str | None
+    content_type: str
+    data: bytes
+
+
+@dataclass(slots=True)
+class Response:
+    """A response on its way to the client: from the upstream, the wrapped app, or a verdict.
+
+    Exactly one of ``body`` (buffered) and ``stream`` (chunks not yet read) is in use; the
+    pipeline buffers the stream into ``body`` only when a protection needs the whole body.
+    """
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes = b""
+    stream: AsyncIterator[bytes] | None = None
+    close: Callable[[], Awaitable[None]] | None = None
+    """Releases upstream resources when the response is dropped or fully sent."""
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (case-insensitive), or ``None``."""
+        lname = name.lower()
+        for key, value in self.headers:
+            if key.lower() == lname:
+                return value
+        return None
+
+    async def read_all(self, limit: int) -> bytes:
+        """Buffer the streamed body into ``body`` (at most ``limit`` bytes) and return it."""
+        if self.stream is None:
+            return self.body
+        chunks: list[bytes] = [self.body] if self.body else []
+        size = len(self.body)
+        async for chunk in self.stream:
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge(f"the upstream response is larger than {limit} bytes")
+            chunks.append(chunk)
+        self.stream = None
+        self.body = b"".join(chunks)
+        return self.body
+
+
+@dataclass(slots=True, eq=False)
+class Exchange:
+    """Per-request state shared by every protection.
+
+    Header names are lower-case; values are decoded as Latin-1 (HTTP's byte-preserving
+    choice). ``path`` is percent-decoded, ``raw_path`` is exactly what the client sent.
+    """
+
+    method: str
+    path: str
+    raw_path: bytes = b""
+    query_string: bytes = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    client_ip: str = ""
+    client_port: int = 0
+    scheme: str = "http"
+    http_version: str = "1.1"
+    request_id: str = ""
+    started: float = field(default_factory=time.perf_counter)
+    received_at: float = field(default_factory=time.time)
+    body: bytes | None = None
+    """The whole request body once read (None before, or when it streams straight through)."""
+    route: Route = CATCH_ALL
+    path_params: dict[str, str] = field(default_factory=dict)
+    identity: Identity | None = None
+    findings: list[Any] = field(default_factory=list)
+    """Findings of detectors and validators (objects with ``to_log()``), for the audit event."""
+    verdict: Verdict | None = None
+    response: Response | None = None
+    upstream_headers: list[tuple[str, str]] = field(default_factory=list)
+    """Extra headers protections add to the forwarded request (e.g. injected credentials)."""
+    upstream_ms: float | None = None
+    tunneled: bool = False
+    """True when the request arrived encrypted through the OHTTP tunnel."""
+    state: dict[str, Any] = field(default_factory=dict)
+    """Scratch space for protections, keyed by protection name."""
+    audit: dict[str, Any] = field(default_factory=dict)
+    """Extra fields protections add to the audit event."""
+    _body_reader: BodyReader | None = None
+    _header_map: dict[str, str] | None = None
+    _query: list[tuple[str, str]] | None = None
+    _cookies: dict[str, str] | None = None
+    _parsed: Any = _NOT_PARSED
+
+    def __post_init__(self) -> None:
+        if not self.request_id:
+            self.request_id = uuid.uuid4().hex
+
+    # -- headers, query, cookies -------------------------------------------------------------
+    def header(self, name: str) -> str | None:
+        """The value of request header ``name`` (case-insensitive); repeated headers joined by ``, ``."""
+        if self._header_map is None:
+            merged: dict[str, str] = {}
+            for key, value in self.headers:
+                merged[key] = f"{merged[key]}, {value}" if key in merged else value
+            self._header_map = merged
+        return self._header_map.get(name.lower())
+
+    @property
+    def content_type(self) -> str:
+        """The media type of the body, lower-case, without parameters (``""`` if none)."""
+        raw = self.header("content-type") or ""
+        return raw.split(";", 1)[0].strip().lower()
+
+    @property
+    def query(self) -> list[tuple[str, str]]:
+        """Query parameters, percent-decoded once (UTF-8, ``+`` as space), in order, blanks kept."""
+        if self._query is None:
+            text = self.query_string.decode("latin-1")
+            self._query = parse_qsl(text, keep_blank_values=True) if text else []
+        return self._query
+
+    @property
+    def cookies(self) -> dict[str, str]:
+        """Cookies from the ``Cookie`` header (last one wins on duplicates)."""
+        if self._cookies is None:
+            jar: dict[str, str] = {}
+            for header_name, value in self.headers:
+                if header_name != "cookie":
+                    continue
+                for item in value.split(";"):
+                    name, sep, val = item.strip().partition("=")
+                    if sep and name:
+                        jar[name] = val
+            self._cookies = jar
+        return self._cookies
+
+    # -- body ----------------------------------------------------------------------------------
+    def set_body_reader(self, reader: BodyReader | None) -> None:
+        """Attach the function that pulls the body from the client (set by the chain)."""
+        self._body_reader = reader
+
+    @property
+    def body_pending(self) -> bool:
+        """True while the body has not been read and can still be streamed or read."""
+        return self.body is None and self._body_reader is not None
+
+    async def read_body(self, limit: int) -> bytes:
+        """Read the whole body (once) within ``limit`` bytes; later calls return the cached bytes."""
+        if self.body is not None:
+            return self.body
+        reader = self._body_reader
+        if reader is None:
+            self.body = b""
+            return self.body
+        declared = self.header("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise BodyTooLarge(f"the request body is {declared} bytes; the limit is {limit}")
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            chunk, more = await reader()
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge(f"the request body is larger than the limit of {limit} bytes")
+            if chunk:
+                chunks.append(chunk)
+        self._body_reader = None
+        self.body = b"".join(chunks)
+        return self.body
+
+    async def stream_body(self, limit: int) -> AsyncIterator[bytes]:
+        """Yield the body as it arrives (for forwarding without buffering), within ``limit``."""
+        if self.body is not None:
+            if self.body:
+                yield self.body
+            return
+        reader = self._body_reader
+        self._body_reader = None
+        if reader is None:
+            return
+        size = 0
+        more = True
+        while more:
+            chunk, more = await reader()
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge(f"the request body is larger than the limit of {limit} bytes")
+            if chunk:
+                yield chunk
+
+    def replace_body(self, body: bytes) -> None:
+        """Replace the body (sanitization); forgets the parsed forms so they are recomputed."""
+        self.body = body
+        self._parsed = _NOT_PARSED
+
+    def parsed_body(self) -> Any:
+        """The body parsed by its content type, cached; ``None`` for an empty or opaque body.
+
+        JSON (``application/json`` and ``+json``) gives Python values; forms give a list of
+        ``(name, value)`` pairs; XML gives a defusedxml ``Element``; multipart gives a list of
+        :class:`MultipartPart`. Raises :class:`~sealgate.errors.BodyParseError` (cached too).
+        """
+        if self._parsed is _NOT_PARSED:
+            try:
+                self._parsed = _parse_body(self.content_type, self.header("content-type") or "", self.body)
+            except BodyParseError as exc:
+                self._parsed = exc
+        if isinstance(self._parsed, BodyParseError):
+            raise self._parsed
+        return self._parsed
+
+    @property
+    def elapsed_ms(self) -> float:
+        """Milliseconds since the exchange started."""
+        return (time.perf_counter() - self.started) * 1000.0
+
+
+def is_json_type(media_type: str) -> bool:
+    """True for ``application/json`` and any ``+json`` structured-syntax type."""
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def is_xml_type(media_type: str) -> bool:
+    """True for ``application/xml``, ``text/xml`` and any ``+xml`` type."""
+    return media_type in ("application/xml", "text/xml") or media_type.endswith("+xml")
+
+
+def _parse_body(media_type: str, full_type: str, body: bytes | None) -> Any:
+    if not body:
+        return None
+    if is_json_type(media_type):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise BodyParseError(f"the body is not valid JSON: {exc.msg} at byte {exc.pos}") from None
+    if media_type == "application/x-www-form-urlencoded":
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BodyParseError("the form body is not valid UTF-8") from None
+        return parse_qsl(text, keep_blank_values=True)
+    if is_xml_type(media_type):
+        return _parse_xml(body)
+    if media_type == "multipart/form-data":
+        return _parse_multipart(full_type, body)
+    return None
+
+
+def _parse_xml(body: bytes) -> Any:
+    # defusedxml refuses DTDs, entities and external references outright; the XXE detector
+    # looks at the raw bytes first so that such a body is reported as an attack, not a typo.
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
+    try:
+        return fromstring(body, forbid_dtd=True)
+    except DefusedXmlException as exc:
+        raise BodyParseError(f"the XML body uses a forbidden construct ({type(exc).__name__})") from None
+    except ParseError as exc:
+        raise BodyParseError(f"the body is not well-formed XML: {exc}") from None
+
+
+def _parse_multipart(full_type: str, body: bytes) -> list[MultipartPart]:
+    from python_multipart.multipart import parse_options_header
+
+    _, options = parse_options_header(full_type)
+    boundary = options.get(b"boundary")
+    if not boundary:
+        raise BodyParseError("the multipart body has no boundary parameter")
+    return _split_multipart(body, boundary)
+
+
+def _split_multipart(body: bytes, boundary: bytes) -> list[MultipartPart]:
+    from python_multipart.multipart import MultipartParser, parse_options_header
+
+    parts: list[MultipartPart] = []
+    current: dict[str, Any] = {}
+    header_field: list[bytes] = []
+    header_value: list[bytes] = []
+    data: list[bytes] = []
+
+    def on_part_begin() -> None:
+        current.clear()
+        current["headers"] = {}
+        data.clear()
+
+    def on_header_field(buf: bytes, start: int, end: int) -> None:
+        header_field.append(buf[start:end])
+
+    def on_header_value(buf: bytes, start: int, end: int) -> None:
+        header_value.append(buf[start:end])
+
+    def on_header_end() -> None:
+        current["headers"][b"".join(header_field).lower()] = b"".join(header_value)
+        header_field.clear()
+        header_value.clear()
+
+    def on_part_data(buf: bytes, start: int, end: int) -> None:
+        data.append(buf[start:end])
+
+    def on_part_end() -> None:
+        headers: dict[bytes, bytes] = current.get("headers", {})
+        _, opts = parse_options_header(headers.get(b"content-disposition", b""))
+        name = opts.get(b"name", b"").decode("utf-8", "replace")
+        raw_filename = opts.get(b"filename")
+        filename = raw_filename.decode("utf-8", "replace") if raw_filename is not None else None
+        ctype = headers.get(b"content-type", b"text/plain").decode("latin-1")
+        parts.append(MultipartPart(name, filename, ctype, b"".join(data)))
+
+    callbacks: Any = {
+        "on_part_begin": on_part_begin,
+        "on_header_field": on_header_field,
+        "on_header_value": on_header_value,
+        "on_header_end": on_header_end,
+        "on_part_data": on_part_data,
+        "on_part_end": on_part_end,
+    }
+    try:
+        parser = MultipartParser(boundary, callbacks)
+        parser.write(body)
+        parser.finalize()
+    except Exception as exc:  # python-multipart raises several unrelated types on bad input
+        raise BodyParseError(f"the multipart body is malformed: {type(exc).__name__}") from None
+    return parts
+
+
+def decode_form_value(value: str) -> str:
+    """Percent-decode a raw ``application/x-www-form-urlencoded`` value (``+`` is a space)."""
+    return unquote_plus(value)
+

@@ -1,0 +1,1 @@
+"""Storage seams (Protocols in ``base.py``) and their backends: memory, SQLite, PostgreSQL, Redis."""

@@ -1,0 +1,1 @@
+"""Forwarding to the protected API: a pooled keep-alive client with header hygiene."""

@@ -1,0 +1,1 @@
+"""Test helpers: real loopback upstreams and in-process uvicorn gateways."""
