@@ -1,0 +1,1 @@
+"""Tests of the OHTTP tunnel cryptography (sealgate.tunnel)."""
