@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sealgate.observability.settings import ObservabilityConfig
 from sealgate.pipeline.limits import LimitsConfig
+from sealgate.protections.injection import InjectionConfig
 from sealgate.protections.routing import RoutingConfig
 from sealgate.storage.factory import AuditConfig
 from sealgate.upstream.forwarder import UpstreamConfig
@@ -55,6 +56,9 @@ class SealgateConfig(BaseModel):
     upstream: UpstreamConfig = Field(default_factory=UpstreamConfig, description="The protected API.")
     limits: LimitsConfig = Field(default_factory=LimitsConfig, description="Size limits on every request.")
     routing: RoutingConfig = Field(default_factory=RoutingConfig, description="OpenAPI operation matching.")
+    injection: InjectionConfig = Field(
+        default_factory=InjectionConfig, description="The detection engine for injection attacks."
+    )
     audit: AuditConfig = Field(default_factory=AuditConfig, description="Where audit events go.")
     observability: ObservabilityConfig = Field(
         default_factory=ObservabilityConfig, description="Redaction of secrets in audit events."

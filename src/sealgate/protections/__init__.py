@@ -27,7 +27,17 @@ def _routing(config: SealgateConfig, document: OpenAPIDocument | None) -> Protec
     return RoutingProtection(config.routing, document, config.routes)
 
 
-DEFAULT_PIPELINE: tuple[tuple[str, Factory], ...] = (("routing", _routing),)
+def _injection(config: SealgateConfig, document: OpenAPIDocument | None) -> Protection | None:
+    if not config.injection.enabled and not any("injection" in s for s in config.routes.values()):
+        return None
+    from sealgate.protections.injection import InjectionProtection
+
+    protection = InjectionProtection(config.injection)
+    protection.check_routes(config.routes)
+    return protection
+
+
+DEFAULT_PIPELINE: tuple[tuple[str, Factory], ...] = (("routing", _routing), ("injection", _injection))
 """(name, factory) in request order. A factory returns None when its protection is disabled."""
 
 
