@@ -60,6 +60,8 @@ async def test_demo_prints_commands_that_work(tmp_path: Path) -> None:
         by_kind = {k: v for k, v in results.items()}
         recs = next(v for k, v in by_kind.items() if "recommendations" in k)
         assert recs[0] == 200 and "items" in recs[1]
+        segment = next(v for k, v in by_kind.items() if "segments" in k)
+        assert segment[0] == 200 and "avgOrderValue" in segment[1]
         chat = next(v for k, v in by_kind.items() if "/chat" in k)
         assert chat[0] == 200
         unknown = next(v for k, v in by_kind.items() if "internal/debug" in k)

@@ -7,8 +7,6 @@ Prints what to curl, then serves until Ctrl-C.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +63,7 @@ Try it (another terminal):
   curl -s '{gw}/api/v1/recommendations?userId=1&limit=3'
   curl -s -X POST {gw}/api/v1/chat -H 'content-type: application/json' \\
        -d '{{"message": "How do I rotate an API key?", "sessionId": "demo"}}'
-  curl -s '{gw}/api/v1/analytics/segments/enterprise/summary'
+  curl -s '{gw}/api/v1/analytics/segments/at-risk/summary'
 
   # an operation the API's OpenAPI spec does not declare: a 404 problem with a request id
   curl -s -i {gw}/api/v1/internal/debug
@@ -84,36 +82,23 @@ Ctrl-C stops everything.
 
 def run(args: argparse.Namespace) -> int:
     """Start the sample API in a thread, then the gateway in the foreground."""
-    from sealgate.demo.sample_api import create_app
+    from sealgate.demo.sample_api import SampleAPIThread
     from sealgate.server.run import serve
 
     workdir = Path(args.dir)
     workdir.mkdir(parents=True, exist_ok=True)
     config = demo_config(args.port, args.api_port, args.admin_port, workdir)
-    started = threading.Event()
-    failure: list[str] = []
-
-    def api_thread() -> None:
-        from aiohttp import web
-
-        async def main() -> None:
-            runner = web.AppRunner(create_app(workdir / "sample-api.db"), access_log=None)
-            await runner.setup()
-            try:
-                await web.TCPSite(runner, "127.0.0.1", args.api_port).start()
-            except OSError as exc:
-                failure.append(f"cannot listen on 127.0.0.1:{args.api_port}: {exc.strerror}")
-                started.set()
-                return
-            started.set()
-            await asyncio.Event().wait()
-
-        asyncio.run(main())
-
-    threading.Thread(target=api_thread, daemon=True).start()
-    started.wait(15)
-    if failure:
-        raise ConfigError(f"the sample API could not start: {failure[0]}. Fix: free the port or pass --api-port.")
+    api = SampleAPIThread("127.0.0.1", args.api_port, workdir / "sample-api.db")
+    try:
+        api.start()
+    except OSError as exc:
+        raise ConfigError(
+            f"the sample API cannot listen on 127.0.0.1:{args.api_port}: {exc.strerror}. "
+            "Fix: stop what uses the port or pass --api-port."
+        ) from None
     text = instructions(args.port, args.api_port, args.admin_port, workdir)
-    serve(config, on_ready=lambda: print(text, flush=True))
+    try:
+        serve(config, on_ready=lambda: print(text, flush=True))
+    finally:
+        api.stop()
     return 0
