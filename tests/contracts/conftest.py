@@ -20,7 +20,10 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
-from storage_contract_helpers import (
+
+from sealgate.storage.base import AuditSink, ReplayCache
+from sealgate.storage.factory import AuditConfig, ReplayConfig
+from tests.contracts.storage_contract_helpers import (
     PG_DSN,
     REDIS_URL,
     AuditBackend,
@@ -31,9 +34,6 @@ from storage_contract_helpers import (
     require_redis,
     unique_prefix,
 )
-
-from sealgate.storage.base import AuditSink, ReplayCache
-from sealgate.storage.factory import AuditConfig, ReplayConfig
 
 AUDIT_BACKENDS = [
     "memory",

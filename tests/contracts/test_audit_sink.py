@@ -7,10 +7,10 @@ import time
 from typing import Any
 
 import pytest
-from storage_contract_helpers import AuditBackend, eventually
 
 from sealgate.errors import StorageError
 from sealgate.storage.base import AuditSink
+from tests.contracts.storage_contract_helpers import AuditBackend, eventually
 
 
 def ev(seq: int, request_id: str | None = None, **extra: Any) -> dict[str, Any]:

@@ -13,7 +13,6 @@ import os
 
 import pytest
 import redis.asyncio as aioredis
-from storage_contract_helpers import REDIS_URL, ReplayBackend
 
 from sealgate.errors import StorageError
 from sealgate.storage.base import ReplayCache
@@ -21,6 +20,7 @@ from sealgate.storage.memory import MemoryReplayCache
 from sealgate.storage.postgres import PostgresReplayCache
 from sealgate.storage.redis import RedisReplayCache
 from sealgate.storage.sqlite import SqliteReplayCache
+from tests.contracts.storage_contract_helpers import REDIS_URL, ReplayBackend
 
 
 async def test_implements_the_protocol(replay_cache: ReplayCache) -> None:

@@ -97,3 +97,11 @@ def test_example_config_is_current_and_valid() -> None:
     assert committed == render_example(), "regenerate: sealgate example-config > sealgate.example.yaml"
     config = parse_config_text(committed, "sealgate.example.yaml", env={})
     assert config == parse_config_text("", env={})
+
+
+def test_errors_never_echo_a_credential() -> None:
+    text = "audit: {backend: postgres, dsn: 'mysql://admin:sg-planted-password-5e5e5e5e@db/x'}\n"
+    with pytest.raises(ConfigError) as info:
+        parse_config_text(text, "gw.yaml", env={})
+    assert "sg-planted-password-5e5e5e5e" not in str(info.value)
+    assert "gw.yaml:1" in str(info.value)

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticUndefined
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -33,6 +34,8 @@ ENV_PREFIX = "SEALGATE_"
 _PATH_FIELDS = (("routing", "spec"), ("audit", "path"), ("tunnel", "keys_file"), ("tunnel", "signing_key_file"))
 
 Loc = tuple[str | int, ...]
+_SECRET_WORDS = ("dsn", "password", "secret", "token", "key")
+"""A value at a location naming one of these is never echoed in an error (it may hold a credential)."""
 
 
 def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> SealgateConfig:
@@ -174,7 +177,9 @@ def _format_errors(
             messages.append(f"{where}: {dotted}: unknown key.{_suggest(loc)}")
             continue
         got = error.get("input")
-        shown = "" if isinstance(got, dict | list) or got is None else f" (got {_short(got)})"
+        secret_like = any(word in dotted.lower() for word in _SECRET_WORDS)
+        hidden = secret_like or isinstance(got, dict | list) or got is None
+        shown = "" if hidden else f" (got {_short(got)})"
         msg = error["msg"].removeprefix("Value error, ")
         fix = _fix_for(loc)
         messages.append(f"{where}: {dotted}: {msg}{shown}." + (f"\n  Fix: {fix}" if fix else ""))
@@ -220,9 +225,9 @@ def _fix_for(loc: Loc) -> str:
     if model is None or key not in model.model_fields:
         return ""
     field = model.model_fields[key]
-    default = field.get_default(call_default_factory=False)
+    default = field.default
     hint = field.description or ""
-    if default is not None and not isinstance(default, BaseModel) and not callable(default):
+    if field.default_factory is None and default is not PydanticUndefined and default is not None:
         hint += f" Default: {_short(default)}."
     return hint.strip()
 
