@@ -14,6 +14,7 @@ import contextlib
 import logging
 import os
 import shutil
+import signal
 import tempfile
 import threading
 from collections.abc import Callable
@@ -59,6 +60,9 @@ def _admin_server(config: SealgateConfig) -> uvicorn.Server:
 
 def serve(config: SealgateConfig, on_ready: Callable[[], None] | None = None) -> None:
     """Serve until SIGINT/SIGTERM. ``on_ready`` is called once the gateway port is listening."""
+    # uvicorn re-raises the signal that stopped it once its handlers are removed; with the
+    # default SIGTERM action that would kill the process after a clean, graceful shutdown.
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
     if config.server.workers == 1:
         _serve_single(config, on_ready)
     else:
