@@ -66,9 +66,7 @@ def test_known_length_examples_encode_byte_for_byte(name: str) -> None:
     assert encoded == data
 
 
-@pytest.mark.parametrize(
-    "name", ["request-indeterminate-length", "response-indeterminate-length-with-informational"]
-)
+@pytest.mark.parametrize("name", ["request-indeterminate-length", "response-indeterminate-length-with-informational"])
 def test_indeterminate_examples_reencode_as_known_length(name: str) -> None:
     msg = bhttp.decode(h(BY_NAME[name]["hex"]))
     if isinstance(msg, BhttpRequest):
@@ -330,9 +328,7 @@ def test_request_round_trip(
 
 @given(
     status=st.integers(200, 599),
-    informational=st.lists(
-        st.tuples(st.integers(100, 199).filter(lambda s: s != 101), _fields_st), max_size=3
-    ),
+    informational=st.lists(st.tuples(st.integers(100, 199).filter(lambda s: s != 101), _fields_st), max_size=3),
     headers=_fields_st,
     body=st.binary(max_size=200),
     trailers=_fields_st,
@@ -344,9 +340,7 @@ def test_response_round_trip(
     body: bytes,
     trailers: list[tuple[bytes, bytes]],
 ) -> None:
-    resp = BhttpResponse(
-        status, headers, body, trailers, [InformationalResponse(s, f) for s, f in informational]
-    )
+    resp = BhttpResponse(status, headers, body, trailers, [InformationalResponse(s, f) for s, f in informational])
     assert bhttp.decode_response(bhttp.encode_response(resp)) == resp
 
 

@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from sealgate import __version__
-from sealgate.cli.commands import check, demo, example_config, serve
+from sealgate.cli.commands import check, demo, example_config, serve, tunnel
 from sealgate.errors import SealgateError
 
 __all__ = ["main"]
 
-COMMANDS: tuple[ModuleType, ...] = (serve, check, demo, example_config)
+COMMANDS: tuple[ModuleType, ...] = (serve, check, demo, tunnel, example_config)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -31,7 +31,7 @@ from sealgate.errors import ConfigError
 __all__ = ["ENV_PREFIX", "load_config", "parse_config_text"]
 
 ENV_PREFIX = "SEALGATE_"
-_PATH_FIELDS = (("routing", "spec"), ("audit", "path"), ("tunnel", "keys_file"), ("tunnel", "signing_key_file"))
+_PATH_FIELDS = (("routing", "spec"), ("audit", "path"), ("secrets", "store_path"), ("tunnel", "replay", "path"))
 
 Loc = tuple[str | int, ...]
 _SECRET_WORDS = ("dsn", "password", "secret", "token", "key")

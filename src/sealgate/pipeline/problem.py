@@ -40,10 +40,15 @@ def problem_response(
     slug: str = "",
     extensions: dict[str, Any] | None = None,
     headers: tuple[tuple[str, str], ...] = (),
+    type_uri: str = "",
 ) -> Response:
-    """Build an ``application/problem+json`` response carrying the request id."""
+    """Build an ``application/problem+json`` response carrying the request id.
+
+    The problem ``type`` is ``type_uri`` when given (e.g. an IANA-registered type), else
+    :data:`PROBLEM_TYPE_BASE` plus ``slug``.
+    """
     body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + (slug or str(status)),
+        "type": type_uri or PROBLEM_TYPE_BASE + (slug or str(status)),
         "title": title or _TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,

@@ -74,6 +74,8 @@ def build_gateway(config: SealgateConfig, app: ASGIApp | None = None) -> Gateway
         observers=(AuditObserver(sink, config.observability), MetricsObserver()),
     )
     handler: ExchangeHandler = pipeline
+    if config.tunnel.enabled:
+        handler = _tunnel_handler(config, pipeline, startup, shutdown)
     for protection in protections:
         for step_name, steps in (("start", startup), ("stop", shutdown)):
             step = getattr(protection, step_name, None)
@@ -85,3 +87,19 @@ def build_gateway(config: SealgateConfig, app: ASGIApp | None = None) -> Gateway
 def build_app(config: SealgateConfig) -> GatewayApp:
     """The reverse-proxy ASGI app for ``config`` (what uvicorn serves)."""
     return build_gateway(config).asgi()
+
+
+def _tunnel_handler(config: SealgateConfig, pipeline: Pipeline, startup: list[Step], shutdown: list[Step]) -> ExchangeHandler:
+    from pathlib import Path
+
+    from sealgate.secrets.resolve import SecretRef
+    from sealgate.storage.factory import build_replay_cache
+    from sealgate.tunnel.gateway import KeyProvider, TunnelGateway, ensure_key_set
+
+    store = Path(config.secrets.store_path)
+    ensure_key_set(config.tunnel, store)  # fail at startup, not at the first tunnel request
+    keys = KeyProvider(SecretRef(config.tunnel.keys, store), config.tunnel.key_reload_seconds)
+    replay = build_replay_cache(config.tunnel.replay)
+    startup.insert(0, replay.open)
+    shutdown.append(replay.close)
+    return TunnelGateway(pipeline, config.tunnel, keys, replay)

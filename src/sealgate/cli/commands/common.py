@@ -28,6 +28,11 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--admin-port", type=int, help="admin port for /healthz, /readyz, /metrics (default 9090)")
     parser.add_argument("--no-admin", action="store_true", help="do not serve the admin port")
     parser.add_argument("--audit", metavar="FILE", help="write audit events as JSON lines to FILE")
+    parser.add_argument(
+        "--tunnel", action="store_true",
+        help="enable the encrypted tunnel (Oblivious HTTP): publish /.well-known/ohttp-gateway and accept "
+        "message/ohttp-req; keys are generated in the embedded store on first start",
+    )
 
 
 def config_from_args(args: argparse.Namespace, require_upstream: bool = True) -> SealgateConfig:
@@ -46,6 +51,8 @@ def config_from_args(args: argparse.Namespace, require_upstream: bool = True) ->
             overrides[loc] = value
     if getattr(args, "no_admin", False):
         overrides[("admin", "enabled")] = False
+    if getattr(args, "tunnel", False):
+        overrides[("tunnel", "enabled")] = True
     if getattr(args, "audit", None):
         overrides[("audit", "backend")] = "jsonl"
         overrides[("audit", "path")] = str(Path(args.audit).resolve())

@@ -48,6 +48,16 @@ def run(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     from sealgate.server.run import serve
 
+    if config.tunnel.enabled:
+        # Generate the key set once here, before workers start, so they all share it.
+        from pathlib import Path
+
+        from sealgate.tunnel.gateway import ensure_key_set
+
+        key_set = ensure_key_set(config.tunnel, Path(config.secrets.store_path))
+        print(f"  tunnel:    {config.tunnel.endpoint} (keys {config.tunnel.key_config_path}, "
+              f"key ids {[k.key_id for k in key_set.active()]})")
+
     host = config.server.host
     print(f"sealgate: listening on http://{host}:{config.server.port} "
           f"({config.server.workers} worker{'s' if config.server.workers > 1 else ''})")
