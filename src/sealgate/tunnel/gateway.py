@@ -212,6 +212,10 @@ def _inner_exchange(outer: Exchange, request: bhttp.BhttpRequest) -> Exchange:
     headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers]
     if request.authority and not any(k == "host" for k, _ in headers):
         headers.insert(0, ("host", request.authority))
+    # Browsers cannot set Cookie on the inner request (a forbidden header for scripts); they
+    # attach the origin's cookies to the outer POST, so the inner request inherits them.
+    if not any(k == "cookie" for k, _ in headers):
+        headers.extend((k, v) for k, v in outer.headers if k == "cookie")
     headers.append(("content-length", str(len(request.body))))
     return Exchange(
         method=request.method,
