@@ -4,13 +4,21 @@ The tree::
 
     SealgateError                  base of everything sealgate raises on purpose
     ├── ConfigError                sealgate.yaml or a CLI flag is wrong (names file, line, fix)
+    │   └── tunnel.keys.KeySetError    the tunnel key set document is invalid
     ├── SpecError                  the OpenAPI document cannot be loaded or resolved
     ├── RequestError               the client's request is unusable; carries the HTTP status
     │   ├── BodyTooLarge           413: the body exceeds ``limits.max_body_bytes``
     │   ├── BodyParseError         400: the body does not parse as its declared content type
-    │   └── ClientDisconnected     the client went away before the request was read
+    │   ├── ClientDisconnected     the client went away before the request was read
+    │   ├── tunnel.bhttp.BhttpError        400: a malformed Binary HTTP message
+    │   └── tunnel.ohttp.OhttpError        400: a bad Oblivious HTTP message
+    │       ├── UnknownKeyError            unknown key id or suite (problem type ``ohttp-key``)
+    │       ├── MalformedMessageError      truncated or unparsable encapsulation
+    │       └── DecryptionError            authentication failed
     ├── UpstreamError              the upstream failed; carries 502 or 504
-    └── StorageError               a storage backend failed (audit sink, key store, ...)
+    ├── StorageError               a storage backend failed (audit sink, key store, ...)
+    └── tunnel.hpke.HpkeError      HPKE failures (DecapError, OpenError, UnsupportedSuiteError,
+                                   MessageLimitReachedError); never carries key material
 
 Protections never raise to block a request: blocking is a returned
 :class:`~sealgate.pipeline.verdict.Verdict`. Exceptions are for the failures above, and the
