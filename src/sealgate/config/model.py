@@ -13,11 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from sealgate.observability.settings import ObservabilityConfig
 from sealgate.pipeline.limits import LimitsConfig
 from sealgate.protections.injection import InjectionConfig
+from sealgate.protections.request_validation import ValidationConfig
 from sealgate.protections.routing import RoutingConfig
+from sealgate.protections.sanitize import SanitizeConfig
 from sealgate.storage.factory import AuditConfig
+from sealgate.tunnel.config import TunnelConfig
 from sealgate.upstream.forwarder import UpstreamConfig
 
-__all__ = ["AdminConfig", "SealgateConfig", "ServerConfig"]
+__all__ = ["AdminConfig", "SealgateConfig", "SecretsConfig", "ServerConfig"]
 
 
 class ServerConfig(BaseModel):
@@ -46,6 +49,18 @@ class AdminConfig(BaseModel):
     port: int = Field(9090, ge=0, le=65535, description="Admin TCP port (0: pick a free one).")
 
 
+class SecretsConfig(BaseModel):
+    """``secrets:``: where the embedded secret store lives (for ``store:NAME`` references)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    store_path: str = Field(
+        ".sealgate/secrets.json",
+        description="The embedded store file (owner-only; encrypted when SEALGATE_MASTER_KEY is set). Relative "
+        "paths are relative to sealgate.yaml.",
+    )
+
+
 class SealgateConfig(BaseModel):
     """The whole of sealgate.yaml."""
 
@@ -56,9 +71,19 @@ class SealgateConfig(BaseModel):
     upstream: UpstreamConfig = Field(default_factory=UpstreamConfig, description="The protected API.")
     limits: LimitsConfig = Field(default_factory=LimitsConfig, description="Size limits on every request.")
     routing: RoutingConfig = Field(default_factory=RoutingConfig, description="OpenAPI operation matching.")
+    validation: ValidationConfig = Field(
+        default_factory=ValidationConfig, description="Request validation against the OpenAPI spec."
+    )
+    sanitize: SanitizeConfig = Field(
+        default_factory=SanitizeConfig, description="Per-field rewriting of request values (off unless configured)."
+    )
     injection: InjectionConfig = Field(
         default_factory=InjectionConfig, description="The detection engine for injection attacks."
     )
+    tunnel: TunnelConfig = Field(
+        default_factory=TunnelConfig, description="End-to-end payload encryption (Oblivious HTTP) for browsers."
+    )
+    secrets: SecretsConfig = Field(default_factory=SecretsConfig, description="The embedded secret store.")
     audit: AuditConfig = Field(default_factory=AuditConfig, description="Where audit events go.")
     observability: ObservabilityConfig = Field(
         default_factory=ObservabilityConfig, description="Redaction of secrets in audit events."

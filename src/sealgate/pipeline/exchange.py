@@ -6,6 +6,8 @@ and cached, so protections and detectors share them.
 
 from __future__ import annotations
 
+import json
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -229,9 +231,23 @@ class Exchange:
                 yield chunk
 
     def replace_body(self, body: bytes) -> None:
-        """Replace the body (sanitization); forgets the parsed forms so they are recomputed."""
+        """Replace the body (sanitization): Content-Length follows, parsed forms are recomputed."""
         self.body = body
         self._parsed = _NOT_PARSED
+        self.set_header("content-length", str(len(body)))
+
+    def replace_query(self, query_string: bytes) -> None:
+        """Replace the raw query string (sanitization); the decoded pairs are recomputed."""
+        self.query_string = query_string
+        self._query = None
+
+    def set_header(self, name: str, value: str | None) -> None:
+        """Set (or with ``None`` remove) request header ``name``, replacing every earlier value."""
+        lname = name.lower()
+        self.headers[:] = [(k, v) for k, v in self.headers if k != lname]
+        if value is not None:
+            self.headers.append((lname, value))
+        self._header_map = None
 
     def parsed_body(self) -> Any:
         """The body parsed by its content type, cached; ``None`` for an empty or opaque body.
@@ -270,9 +286,15 @@ def _parse_body(media_type: str, full_type: str, body: bytes | None) -> Any:
         return None
     if is_json_type(media_type):
         try:
-            return orjson.loads(body)
+            value = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
             raise BodyParseError(f"the body is not valid JSON: {exc.msg} at byte {exc.pos}") from None
+        # orjson keeps the last of duplicate keys while some upstreams keep the first, so a
+        # duplicate could show the gateway one value and the API another. Counting key tokens
+        # in the raw text is cheap; only a mismatch pays for the slow, exact check.
+        if len(_JSON_KEY_END.findall(body)) != _count_keys(value):
+            _refuse_duplicate_keys(body)
+        return value
     if media_type == "application/x-www-form-urlencoded":
         try:
             text = body.decode("utf-8")
@@ -284,6 +306,34 @@ def _parse_body(media_type: str, full_type: str, body: bytes | None) -> Any:
     if media_type == "multipart/form-data":
         return _parse_multipart(full_type, body)
     return None
+
+
+_JSON_KEY_END = re.compile(rb'"\s*:')
+
+
+def _count_keys(value: Any) -> int:
+    count = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            count += len(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
+
+
+def _refuse_duplicate_keys(body: bytes) -> None:
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, item in pairs:
+            if key in seen:
+                raise BodyParseError(f"the JSON body repeats the key {key[:40]!r} in one object")
+            seen[key] = item
+        return seen
+
+    json.loads(body, object_pairs_hook=no_duplicates)
 
 
 def _parse_xml(body: bytes) -> Any:

@@ -1,8 +1,8 @@
 """Protections, one module each; ``DEFAULT_PIPELINE`` is their order.
 
 The request path, in order: route → (authenticate → rate-limit → authorize, coming with the
-keys issue) → validate → detect → [forward] → (filter response). ``build_protections`` builds
-the enabled ones from the config.
+keys issue) → validate (request_validation) → sanitize → detect (injection) → [forward] →
+(filter response). ``build_protections`` builds the enabled ones from the config.
 """
 
 from __future__ import annotations
@@ -37,7 +37,35 @@ def _injection(config: SealgateConfig, document: OpenAPIDocument | None) -> Prot
     return protection
 
 
-DEFAULT_PIPELINE: tuple[tuple[str, Factory], ...] = (("routing", _routing), ("injection", _injection))
+def _request_validation(config: SealgateConfig, document: OpenAPIDocument | None) -> Protection | None:
+    if document is None or not config.validation.enabled:
+        return None
+    from sealgate.protections.request_validation import RequestValidationProtection
+
+    return RequestValidationProtection(config.validation, document, config.routes)
+
+
+def _sanitize(config: SealgateConfig, document: OpenAPIDocument | None) -> Protection | None:
+    from sealgate.protections.sanitize import build_sanitize
+
+    return build_sanitize(config.sanitize, document)
+
+
+def _concealment(config: SealgateConfig, document: OpenAPIDocument | None) -> Protection | None:
+    if not (config.tunnel.enabled and config.tunnel.require_for_browsers):
+        return None
+    from sealgate.protections.concealment import ConcealmentProtection
+
+    return ConcealmentProtection(config.tunnel)
+
+
+DEFAULT_PIPELINE: tuple[tuple[str, Factory], ...] = (
+    ("concealment", _concealment),
+    ("routing", _routing),
+    ("request_validation", _request_validation),
+    ("sanitize", _sanitize),
+    ("injection", _injection),
+)
 """(name, factory) in request order. A factory returns None when its protection is disabled."""
 
 
