@@ -7,6 +7,7 @@ and cached, so protections and detectors share them.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 import uuid
@@ -27,6 +28,10 @@ BodyReader = Callable[[], Awaitable[tuple[bytes, bool]]]
 """Returns the next body chunk and whether more follows; raises ClientDisconnected."""
 
 _NOT_PARSED: Any = object()
+
+# python-multipart logs a warning for every malformed part it meets; a hostile client can send
+# thousands. The parse error reaches the client as a 400 problem instead.
+logging.getLogger("python_multipart.multipart").setLevel(logging.ERROR)
 
 
 @dataclass(slots=True)
