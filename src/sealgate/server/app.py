@@ -81,6 +81,11 @@ def build_gateway(config: SealgateConfig, app: ASGIApp | None = None) -> Gateway
             step = getattr(protection, step_name, None)
             if step is not None:
                 steps.insert(0 if step_name == "stop" else len(steps), step)
+    # Last: the tunnel's bootloader pins the app's scripts by fetching them through the whole
+    # pipeline, so every resource and protection must have started first.
+    handler_start = getattr(handler, "start", None)
+    if handler_start is not None:
+        startup.append(handler_start)
     return Gateway(config, pipeline, handler, sink, document, startup, shutdown)
 
 
@@ -89,7 +94,9 @@ def build_app(config: SealgateConfig) -> GatewayApp:
     return build_gateway(config).asgi()
 
 
-def _tunnel_handler(config: SealgateConfig, pipeline: Pipeline, startup: list[Step], shutdown: list[Step]) -> ExchangeHandler:
+def _tunnel_handler(
+    config: SealgateConfig, pipeline: Pipeline, startup: list[Step], shutdown: list[Step]
+) -> ExchangeHandler:
     from pathlib import Path
 
     from sealgate.secrets.resolve import SecretRef
@@ -102,4 +109,9 @@ def _tunnel_handler(config: SealgateConfig, pipeline: Pipeline, startup: list[St
     replay = build_replay_cache(config.tunnel.replay)
     startup.insert(0, replay.open)
     shutdown.append(replay.close)
-    return TunnelGateway(pipeline, config.tunnel, keys, replay)
+    bootloader = None
+    if config.tunnel.bootloader.enabled:
+        from sealgate.tunnel.bootloader import Bootloader
+
+        bootloader = Bootloader.from_config(config.tunnel, store, pipeline, keys)  # creates the signing key
+    return TunnelGateway(pipeline, config.tunnel, keys, replay, bootloader)

@@ -16,7 +16,12 @@ problems, with the RFC 9458 ``ohttp-key`` problem type for key errors so clients
 key configuration. Errors after decryption (bad inner message, stale ``Date``, replay) are
 encapsulated problems, so only the client can read them; a stale ``Date`` answer carries the
 gateway's ``Date`` (RFC 9458 §6.5) and a replay answer has type ``…/replay`` (retry once with
-a fresh encapsulation). Everything else goes straight to the pipeline.
+a fresh encapsulation).
+
+With ``tunnel.bootloader.enabled`` a :class:`~sealgate.tunnel.bootloader.Bootloader` also answers
+``/.sealgate/manifest/…``, ``/.sealgate/static/sealgate-client.js`` and ``/.sealgate/report``, and
+rewrites the HTML pages of ``tunnel.bootloader.html_paths`` (after the pipeline produced them);
+``start()`` pins the app's scripts. Everything else goes straight to the pipeline.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 import orjson
@@ -41,6 +47,9 @@ from sealgate.tunnel import bhttp, ohttp
 from sealgate.tunnel.config import TunnelConfig
 from sealgate.tunnel.keys import KeySet
 from sealgate.upstream.forwarder import HOP_BY_HOP
+
+if TYPE_CHECKING:
+    from sealgate.tunnel.bootloader import Bootloader
 
 __all__ = ["KeyProvider", "TunnelGateway", "ensure_key_set"]
 
@@ -100,20 +109,34 @@ class KeyProvider:
 class TunnelGateway:
     """An :class:`~sealgate.pipeline.chain.ExchangeHandler` that adds the tunnel in front of the pipeline."""
 
-    def __init__(self, pipeline: Pipeline, config: TunnelConfig, keys: KeyProvider, replay: ReplayCache) -> None:
+    def __init__(self, pipeline: Pipeline, config: TunnelConfig, keys: KeyProvider, replay: ReplayCache,
+                 bootloader: Bootloader | None = None) -> None:
         self.pipeline = pipeline
         self.config = config
         self.keys = keys
         self.replay = replay
         self.replay_ttl = 2.0 * config.max_clock_skew_seconds
+        self.bootloader = bootloader
+
+    async def start(self) -> None:
+        """Startup step, after the pipeline's: the bootloader pins the app's scripts through it."""
+        if self.bootloader is not None:
+            await self.bootloader.start()
 
     async def handle(self, exchange: Exchange) -> Response:
-        """Serve the key configuration, the tunnel endpoint, or pass the exchange to the pipeline."""
+        """Serve the key configuration, the tunnel endpoint, the bootloader's endpoints and pages, or pass
+        the exchange to the pipeline."""
         path = exchange.path
         if path == self.config.key_config_path:
             return self._respond(exchange, self._key_config(exchange))
         if path == self.config.endpoint:
             return self._respond(exchange, await self._tunnel(exchange))
+        bootloader = self.bootloader
+        if bootloader is not None:
+            if bootloader.serves(path):
+                return self._respond(exchange, await bootloader.serve(exchange))
+            if bootloader.rewrites(exchange):
+                return await bootloader.page(exchange)
         return await self.pipeline.handle(exchange)
 
     async def finish(self, exchange: Exchange) -> None:
@@ -186,7 +209,8 @@ class TunnelGateway:
         except (TypeError, ValueError, IndexError):
             return "the inner request's Date header is not an HTTP date"
         if abs(time.time() - sent) > self.config.max_clock_skew_seconds:
-            return f"the inner request's Date is more than {self.config.max_clock_skew_seconds} s from the gateway's clock"
+            return (f"the inner request's Date is more than {self.config.max_clock_skew_seconds} s from the "
+                    "gateway's clock")
         return ""
 
     def _sealed(self, context: ohttp.ResponseContext, response: bhttp.BhttpResponse) -> Response:

@@ -1,7 +1,11 @@
 """``sealgate demo``: the bundled sample AI API on loopback with sealgate in front of it.
 
-Embedded defaults only (SQLite for the sample API, a JSON-lines audit log in ``.sealgate-demo/``).
-Prints what to curl, then serves until Ctrl-C.
+Embedded defaults only (SQLite for the sample API, a JSON-lines audit log and the secret store in
+``.sealgate-demo/``). The encrypted tunnel and the signed-code bootloader are on: the web app at
+``http://127.0.0.1:8080/`` runs only scripts whose SHA-384 the gateway pinned at startup, and its API
+calls travel end-to-end encrypted (Oblivious HTTP) through the gateway. Browsers must use the tunnel
+for ``/api/`` (``require_for_browsers``); curl and other non-browser clients keep calling in plaintext.
+Prints what to open and curl, then serves until Ctrl-C.
 """
 
 from __future__ import annotations
@@ -34,13 +38,21 @@ def register(sub: Any) -> None:
 
 
 def demo_config(port: int, api_port: int, admin_port: int, workdir: Path) -> SealgateConfig:
-    """The config the demo runs: the sample API's spec, blocking unknown routes, audit to a file."""
+    """The config the demo runs: the sample API's spec, blocking unknown routes, audit to a file, and the
+    tunnel with the bootloader protecting the web app at ``/`` (its health check is tunneled too)."""
     text = f"""
 server: {{host: 127.0.0.1, port: {port}}}
 admin: {{host: 127.0.0.1, port: {admin_port}}}
 upstream: {{urls: ["http://127.0.0.1:{api_port}"]}}
 routing: {{spec: "{SPEC}", unknown_routes: block}}
 audit: {{backend: jsonl, path: "{(workdir / 'audit.jsonl').resolve()}"}}
+secrets: {{store_path: "{(workdir / 'secrets.json').resolve()}"}}
+tunnel:
+  enabled: true
+  require_for_browsers: true
+  api_prefixes: ["/api/", "/healthz"]
+  replay: {{backend: memory}}
+  bootloader: {{enabled: true, html_paths: ["/"]}}
 """
     return parse_config_text(text, "demo config", env={})
 
@@ -52,10 +64,17 @@ def instructions(port: int, api_port: int, admin_port: int, workdir: Path) -> st
     inject = "articleId=1;%20DROP%20TABLE%20articles;%20--"
     return f"""
 sealgate demo is running.
+
+  >>> open {gw}/ — the web app, its scripts verified and its API calls encrypted <<<
+
   sample AI API (direct, unprotected): {api}
   sealgate in front of it:             {gw}
-  web app through sealgate:            {gw}/
   admin (health, metrics):             http://127.0.0.1:{admin_port}/metrics
+
+In the browser's developer tools (Network tab) the app's API calls show up only as POSTs of
+message/ohttp-req to {gw}/.sealgate/tunnel: path, query and payload are encrypted. The app's
+scripts were pinned (SHA-384) when the demo started: if one changes on the sample API, the page
+refuses to run it and the report lands in the audit log. Restart the demo to pin a new version.
 
 Try it (another terminal):
 
