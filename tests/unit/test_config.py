@@ -105,3 +105,8 @@ def test_errors_never_echo_a_credential() -> None:
         parse_config_text(text, "gw.yaml", env={})
     assert "sg-planted-password-5e5e5e5e" not in str(info.value)
     assert "gw.yaml:1" in str(info.value)
+
+
+def test_bootloader_without_the_tunnel_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="needs the tunnel: set tunnel.enabled: true"):
+        parse_config_text("tunnel: {bootloader: {enabled: true}}\n", "gw.yaml", env={})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sealgate.secrets.resolve import validate_ref
 from sealgate.storage.factory import ReplayConfig
@@ -75,6 +75,12 @@ class TunnelConfig(BaseModel):
     @classmethod
     def _ref(cls, value: str) -> str:
         return validate_ref(value)
+
+    @model_validator(mode="after")
+    def _bootloader_needs_tunnel(self) -> TunnelConfig:
+        if self.bootloader.enabled and not self.enabled:
+            raise ValueError("bootloader.enabled needs the tunnel: set tunnel.enabled: true")
+        return self
 
     @field_validator("endpoint", "key_config_path")
     @classmethod

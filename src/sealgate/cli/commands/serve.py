@@ -55,6 +55,10 @@ def run(args: argparse.Namespace) -> int:
         from sealgate.tunnel.gateway import ensure_key_set
 
         key_set = ensure_key_set(config.tunnel, Path(config.secrets.store_path))
+        if config.tunnel.bootloader.enabled:
+            from sealgate.tunnel.manifest import load_signing_key
+
+            load_signing_key(config.tunnel.bootloader.signing_key, Path(config.secrets.store_path))
         print(f"  tunnel:    {config.tunnel.endpoint} (keys {config.tunnel.key_config_path}, "
               f"key ids {[k.key_id for k in key_set.active()]})")
 
