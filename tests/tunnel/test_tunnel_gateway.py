@@ -186,3 +186,14 @@ def test_missing_external_keys_fail_at_startup(keys_ref: str, tmp_path: Path) ->
                          f'secrets: {{store_path: "{tmp_path / "s.json"}"}}\n')
     with pytest.raises(ConfigError, match="rotate-keys"):
         build_gateway(config)
+
+
+@pytest.mark.parametrize("when", [0.0, 1_700_000_000.0, 951_782_400.0, 4_102_444_799.0])
+def test_http_date_fast_path_matches_the_stdlib(when: float) -> None:
+    from sealgate.tunnel.gateway import _http_date
+
+    text = email.utils.formatdate(when, usegmt=True)
+    assert _http_date(text.encode()) == when
+    assert _http_date(b"Sunday, 06-Nov-94 08:49:37 GMT") == 784111777.0  # RFC 850, via the fallback
+    for bad in (b"", b"Mon, 32 Foo 2026 99:99:99 GMT", b"\xff\xfe", b"tomorrow"):
+        assert _http_date(bad) is None
