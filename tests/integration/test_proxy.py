@@ -72,7 +72,8 @@ async def test_response_hop_by_hop_headers_removed(upstream: str, tmp_path: Path
 
 async def test_large_body_streams_through_intact(upstream: str, tmp_path: Path) -> None:
     # injection off: this test is about streaming, which a body-inspecting protection turns off
-    config = make_config(_config(upstream, tmp_path, "limits: {max_body_bytes: 5000000}\ninjection: {enabled: false}\n"))
+    extra = "limits: {max_body_bytes: 5000000}\ninjection: {enabled: false}\n"
+    config = make_config(_config(upstream, tmp_path, extra))
     payload = bytes(range(256)) * 12000  # ~3 MB, above the buffering threshold
     async with run_gateway(config) as (base, _), aiohttp.ClientSession() as client:
         async with client.post(f"{base}/upload", data=io.BytesIO(payload)) as resp:

@@ -50,7 +50,8 @@ def test_replace_body_and_query_keep_the_exchange_consistent() -> None:
 
 def test_multipart_and_form_parsing() -> None:
     body = (b"--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n"
-            b"Content-Type: text/plain\r\n\r\nhello\r\n--b\r\nContent-Disposition: form-data; name=\"n\"\r\n\r\n7\r\n--b--\r\n")
+            b"Content-Type: text/plain\r\n\r\nhello\r\n--b\r\n"
+            b"Content-Disposition: form-data; name=\"n\"\r\n\r\n7\r\n--b--\r\n")
     exchange = make_exchange("POST", "/x", headers=[("content-type", "multipart/form-data; boundary=b")], body=body)
     parts = exchange.parsed_body()
     assert [(p.name, p.filename, p.data) for p in parts] == [("f", "a.txt", b"hello"), ("n", None, b"7")]

@@ -1,0 +1,1015 @@
+"""SQL injection: a SQL tokenizer tried in each quoting context the value could land in.
+
+How it thinks (the idea of libinjection, our own implementation): an application pastes the
+value into a query at one spot, as a number (``WHERE id = <v>``), inside a single-quoted string
+(``'<v>'``) or inside a double-quoted one (``"<v>"``). For each context the value is
+tokenized the way the database would read it: in a quoted context the value's text up to the
+first unescaped matching quote is just string content; whatever follows is SQL. The detector
+then reads the token sequence that follows that *breakout point*:
+
+- ``' or 'a'='a``, ``1 or 1=1``, ``' and 526=527``, ``x' or sleep(5)`` — a logical operator
+  and a comparison (or a boolean function) after the breakout: a tautology/boolean probe;
+- ``' union all select null--``, ``1) union select ...`` — UNION SELECT after the breakout;
+- ``1; DROP TABLE articles; --``, ``'; exec xp_cmdshell ...`` — a stacked statement;
+- ``admin'--``, ``1')#`` — a comment that cuts the rest of the query off;
+- ``' order by 3--``, ``' into outfile '...`` — a clause after the breakout;
+- ``'+sleep(5)+'``, ``'||(select extractvalue(...))||'`` — an expression with a dangerous
+  function or subquery;
+
+and, wherever they appear, time-based and out-of-band functions called like SQL
+(``sleep(5)``, ``benchmark(9999999,md5(1))``, ``pg_sleep(5)``, ``waitfor delay '0:0:5'``,
+``load_file('\\\\host\\x')``), ``@@version``, and UNION SELECT with a select list.
+
+English is not SQL: ``O'Reilly``, ``don't``, "select a size", "drop us a line", "union
+station" and code fragments in prose do not produce the token sequences above, because after
+an apostrophe comes a letter (an identifier, not an operator) and prose words do not chain
+into a valid expression.
+
+Paranoia 2 adds fragments that only make sense as SQL (a value that *is* ``ORDER BY x``,
+``SELECT CHAR(``, ``') AS x FROM``, ``ABS(``, ``IS NULL``, ``xp_cmdshell``, information
+schema names) and weaker breakouts (a bare comment after a number). Paranoia 3 adds
+single SQL operators/keywords standing alone as a value (``XOR``, ``<=>``, ``regexp``).
+
+Rule ids: ``sqli-boolean``, ``sqli-union``, ``sqli-stacked``, ``sqli-comment``,
+``sqli-clause``, ``sqli-expression``, ``sqli-time``, ``sqli-function``, ``sqli-sysvar``,
+``sqli-fragment``, ``sqli-keyword``.
+
+Example::
+
+    >>> [f.rule_id for f in DETECTOR.detect(Value("1; DROP TABLE articles; --"), "query.id", 1)]
+    ['sqli-stacked']
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final, NamedTuple
+
+from sealgate.detectors.base import Finding
+from sealgate.detectors.normalize import Value
+from sealgate.detectors.prefilter import probe_texts, trigger_matcher
+
+__all__ = ["DETECTOR", "SqlInjectionDetector", "Token", "tokenize"]
+
+MAX_ANCHORED_CHARS: Final = 4096
+"""The breakout analysis reads at most this many characters after the breakout point."""
+MAX_TAIL_TOKENS: Final = 96
+
+# --------------------------------------------------------------------------------------------
+# Vocabulary
+# --------------------------------------------------------------------------------------------
+
+LOGIC: Final = frozenset({"and", "or", "xor", "&&", "||"})
+OPERATOR_WORDS: Final = frozenset(
+    {"like", "rlike", "regexp", "is", "in", "between", "div", "mod", "sounds", "collate", "glob",
+     "similar", "ilike", "escape", "not"}
+)
+UNION_WORDS: Final = frozenset({"union", "intersect", "except", "minus"})
+STATEMENTS: Final = frozenset(
+    {"select", "insert", "update", "delete", "drop", "create", "alter", "truncate", "exec",
+     "execute", "declare", "waitfor", "shutdown", "grant", "revoke", "rename", "merge", "call",
+     "set", "load", "replace", "handler", "backup", "restore", "kill", "dbcc", "bulk",
+     "prepare", "deallocate", "open", "fetch", "begin", "commit", "rollback", "lock", "unlock",
+     "show", "use", "describe", "desc", "with", "values", "if", "while", "do", "print", "raiserror"}
+)
+CLAUSES: Final = frozenset(
+    {"from", "where", "group", "order", "by", "having", "limit", "offset", "into", "outfile",
+     "dumpfile", "procedure", "analyse", "analyze", "as", "on", "join", "inner", "outer",
+     "cross", "natural", "using", "case", "when", "then", "else", "end", "distinct", "all",
+     "any", "some", "exists", "table", "database", "schema", "top", "asc", "delay", "time",
+     "for", "xml", "path", "returning", "union", "straight_join", "sql_calc_found_rows",
+     "immediate", "char", "varchar", "nvarchar"}
+)
+LITERAL_WORDS: Final = frozenset(
+    {"null", "true", "false", "unknown", "current_user", "current_date", "current_time",
+     "current_timestamp", "session_user", "system_user", "localtime", "localtimestamp"}
+)
+DANGEROUS_FUNCTIONS: Final = frozenset(
+    {"sleep", "benchmark", "pg_sleep", "pg_sleep_for", "pg_sleep_until", "randomblob",
+     "load_file", "extractvalue", "updatexml", "xmltype", "receive_message", "sys_eval",
+     "sys_exec", "xp_cmdshell", "xp_dirtree", "xp_regread", "xp_fileexist", "xp_servicecontrol",
+     "openrowset", "opendatasource", "openquery", "get_host_address", "get_host_name",
+     "request", "lo_import", "lo_export", "pg_read_file", "pg_ls_dir", "dblink",
+     "copy_file", "name_const", "make_set", "geometrycollection", "multipoint",
+     "polygon", "linestring", "multipolygon", "multilinestring", "gtid_subset", "json_keys",
+     "exp", "utl_http", "utl_inaddr", "dbms_pipe", "dbms_lock", "ctxsys", "drithsx"}
+)
+"""Functions whose call is itself the attack (delays, file and network access, error oracles)."""
+TIME_FUNCTIONS: Final = frozenset({"sleep", "benchmark", "pg_sleep", "pg_sleep_for", "randomblob"})
+SQL_FUNCTIONS: Final = frozenset(
+    {"abs", "ascii", "bin", "cast", "char", "chr", "coalesce", "compress", "concat",
+     "concat_ws", "conv", "convert", "count", "cos", "database", "date", "db_name", "decode",
+     "default", "elt", "encode", "field", "find_in_set", "floor", "format", "group_concat",
+     "hex", "if", "ifnull", "iif", "instr", "isnull", "lcase", "left", "length", "len", "ln",
+     "locate", "log", "lower", "lpad", "ltrim", "max", "md5", "mid", "min", "minute", "month",
+     "now", "nullif", "oct", "ord", "password", "pi", "position", "pow", "power", "quarter",
+     "rand", "repeat", "replace", "reverse", "right", "round", "rpad", "rtrim", "schema",
+     "schema_name", "sha1", "sha2", "sin", "space", "strcmp", "substr", "substring", "sum",
+     "sysdate", "time", "trim", "ucase", "uncompress", "unhex", "upper", "user", "uuid",
+     "values", "version", "year", "char_length", "to_char", "user_name", "current_user",
+     "system_user", "session_user", "insert", "local", "day", "avg", "sqrt", "ceil", "ceiling",
+     "datalength", "str", "nchar", "unicode", "quotename", "stuff", "object_name", "host_name",
+     "suser_name", "is_srvrolemember", "has_dbaccess", "@@version", "connection_id",
+     "last_insert_id", "row_count", "found_rows", "crc32", "aes_encrypt", "aes_decrypt",
+     "to_base64", "from_base64", "json_extract", "regexp_substr", "regexp_like", "xmlelement",
+     "xmlagg", "string_agg", "array_agg", "listagg", "pg_read_file", "current_database",
+     "current_schema", "inet_server_addr", "getdate", "sysdatetime", "tan", "atan", "sign",
+     "mod", "truncate", "rownum"} | DANGEROUS_FUNCTIONS
+)
+SYSTEM_OBJECTS: Final = frozenset(
+    {"information_schema", "pg_catalog", "pg_shadow", "pg_user", "pg_database", "sysobjects",
+     "syscolumns", "sysdatabases", "sysusers", "sys", "mysql", "msdb", "tempdb", "master",
+     "msysaccessobjects", "msysobjects", "msysqueries", "msysrelationships", "all_tables",
+     "user_tables", "all_tab_columns", "user_tab_columns", "dba_users", "v$version",
+     "sqlite_master", "sqlite_schema", "northwind", "pg_tables", "sys.objects", "dual"}
+)
+"""Catalog names that only an attacker mapping the database asks about."""
+_CATALOG_TABLES: Final = frozenset(
+    {"information_schema", "pg_catalog", "pg_shadow", "sysobjects", "syscolumns", "msysaccessobjects",
+     "msysobjects", "msysqueries", "sqlite_master", "all_tab_columns", "user_tab_columns", "dba_users"}
+)
+
+# --------------------------------------------------------------------------------------------
+# Tokenizer
+# --------------------------------------------------------------------------------------------
+
+# Token types (one character each, so sequences read as short strings):
+#   s string  1 number/literal  n identifier  v variable  f function name (word before "(")
+#   & logical  o operator  U union  E statement  k clause keyword  c comment (to the end)
+#   ( ) , ; .  and x for anything else.
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>[\s\x00-\x1f\xa0]+|/\*!\d*|\*/|/\*.*?\*/)
+   |(?P<bcomment>/\*.*)
+   |(?P<lcomment>(?:--|\#)[^\n]*)
+   |(?P<sq>'(?:[^']|'')*'?)
+   |(?P<dq>"(?:[^"]|"")*"?)
+   |(?P<bq>`[^`]*`?)
+   |(?P<num>0x[0-9a-f]+|0b[01]+|(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?)
+   |(?P<var>@@?[\w$.]*|@`[^`]*`?)
+   |(?P<word>[^\W\d][\w$]*)
+   |(?P<op><=>|<>|!=|>=|<=|==|:=|::|\|\||&&|<<|>>|[-+*/%^|&~!=<>])
+   |(?P<punct>[(),;.])
+   |(?P<other>.)
+    """,
+    re.IGNORECASE | re.DOTALL | re.VERBOSE,
+)
+
+
+class Token(NamedTuple):
+    """One SQL token: its type character (see the table in the source), text and offset."""
+
+    type: str
+    text: str
+    start: int
+
+
+def tokenize(text: str, limit: int = 10_000) -> list[Token]:
+    """Tokenize ``text`` as SQL, at most ``limit`` tokens; whitespace dropped, words classified."""
+    tokens: list[Token] = []
+    for match in _TOKEN.finditer(text):
+        group = match.lastgroup
+        raw = match.group()
+        if group == "ws":
+            continue
+        if group in ("bcomment", "lcomment"):
+            tokens.append(Token("c", raw, match.start()))
+        elif group in ("sq", "dq"):
+            tokens.append(Token("s", raw, match.start()))
+        elif group == "bq":
+            tokens.append(Token("n", raw, match.start()))
+        elif group == "num":
+            tokens.append(Token("1", raw, match.start()))
+        elif group == "var":
+            tokens.append(Token("v", raw, match.start()))
+        elif group == "word":
+            tokens.append(Token(_word_type(raw.lower()), raw, match.start()))
+        elif group == "op":
+            tokens.append(Token("&" if raw in ("||", "&&") else "o", raw, match.start()))
+        elif group == "punct":
+            tokens.append(Token(raw, raw, match.start()))
+        else:
+            tokens.append(Token("x", raw, match.start()))
+        if len(tokens) >= limit:
+            break
+    return _mark_functions(tokens)
+
+
+def _word_type(word: str) -> str:
+    if word in LOGIC:
+        return "&"
+    if word in OPERATOR_WORDS:
+        return "o"
+    if word in LITERAL_WORDS:
+        return "1"
+    if word in UNION_WORDS:
+        return "U"
+    if word in STATEMENTS:
+        return "E"
+    if word in CLAUSES:
+        return "k"
+    return "n"
+
+
+def _mark_functions(tokens: list[Token]) -> list[Token]:
+    """A word directly followed by ``(`` is a function call (``count(``, ``sleep (``)."""
+    for i in range(len(tokens) - 1):
+        tok = tokens[i]
+        if tokens[i + 1].type == "(" and tok.type in "nEko1" and tok.text[:1].isalpha():
+            word = tok.text.lower()
+            if tok.type == "n" or word in SQL_FUNCTIONS:
+                tokens[i] = Token("f", tok.text, tok.start)
+    return tokens
+
+
+# --------------------------------------------------------------------------------------------
+# Expression reading
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Expr:
+    """What an expression read from a token stream contained."""
+
+    end: int = 0
+    logic: bool = False
+    comparison: bool = False
+    literal_comparison: bool = False
+    functions: tuple[str, ...] = ()
+    subquery: bool = False
+    atoms: int = 0
+    literals: int = 0
+    numbers: int = 0
+    identifiers: int = 0
+    prose: bool = False
+
+
+_CMP_TEXT: Final = frozenset(
+    {"=", "==", "<", ">", "<=", ">=", "<>", "!=", "<=>", "like", "rlike", "regexp", "is", "in",
+     "between", "sounds", "glob", "ilike", "similar", "not"}
+)
+_PROSE_STRING = re.compile(r"[.,:;!?] [a-z]|(?:\S+ ){3}\S", re.IGNORECASE)
+_UNARY: Final = frozenset({"-", "+", "!", "~", "not", "binary"})
+_TERMINATORS: Final = frozenset("c;U)")
+
+
+class _Reader:
+    """A lenient recursive-descent reader for SQL expressions over a token list."""
+
+    __slots__ = ("depth", "toks")
+
+    def __init__(self, toks: list[Token]) -> None:
+        self.toks = toks
+        self.depth = 0
+
+    def at(self, i: int) -> str:
+        return self.toks[i].type if i < len(self.toks) else ""
+
+    def low(self, i: int) -> str:
+        return self.toks[i].text.lower() if i < len(self.toks) else ""
+
+    def primary(self, i: int, info: _Expr) -> int:
+        """Read one operand at ``i``; return the index after it, or -1 when there is none."""
+        n = len(self.toks)
+        while i < n and (self.low(i) in _UNARY and self.at(i) in "on"):
+            i += 1
+        if i >= n:
+            return i  # truncated payload: the application's own text completes it
+        kind = self.at(i)
+        if kind in "s1":
+            info.atoms += 1
+            info.literals += 1
+            if kind == "1":
+                info.numbers += 1
+            elif _PROSE_STRING.search(self.toks[i].text) is not None:
+                info.prose = True  # "'. Parentheses are supported, and '": quoted words in prose
+            return i + 1
+        if kind in "nv":
+            info.atoms += 1
+            info.identifiers += 1
+            j = i + 1
+            while self.at(j) == "." and self.at(j + 1) in "nf":  # schema.table.column
+                j += 2
+                if self.at(j - 1) == "f":
+                    return self.call(j - 1, info)
+            return j
+        if kind == "f":
+            return self.call(i, info)
+        if kind == "k" and self.low(i) == "case":
+            return self.case(i, info)
+        if kind == "k" and self.low(i) == "exists" and self.at(i + 1) == "(":
+            return self.group(i + 1, info)
+        if kind == "(":
+            return self.group(i, info)
+        if kind == "E" and self.low(i) == "select":
+            info.subquery = True
+            return self.select(i, info)
+        return -1
+
+    def call(self, i: int, info: _Expr) -> int:
+        info.functions = (*info.functions, self.low(i))
+        info.atoms += 1
+        return self.parens(i + 1, info)
+
+    def group(self, i: int, info: _Expr) -> int:
+        info.atoms += 1
+        if self.at(i + 1) == "E" and self.low(i + 1) == "select":
+            info.subquery = True
+        return self.parens(i, info)
+
+    def parens(self, i: int, info: _Expr) -> int:
+        """Read ``( expr, expr ... )`` starting at the ``(``; tolerate a truncated end."""
+        if self.at(i) != "(":
+            return i
+        if self.depth > 24:
+            return -1
+        self.depth += 1
+        try:
+            j = i + 1
+            if self.at(j) == ")":
+                return j + 1
+            while j < len(self.toks):
+                if self.at(j) == "E" and self.low(j) == "select":
+                    info.subquery = True
+                    j = self.select(j, info)
+                elif self.at(j) == "o" and self.low(j) == "*":
+                    j += 1
+                else:
+                    sub = self.expression(j)
+                    if sub.end < 0:
+                        return -1
+                    _merge(info, sub)
+                    j = sub.end
+                    if self.low(j) == "as":
+                        j += 2
+                    elif self.at(j) in ("k", "n") and self.low(j) in ("from", "using", "for", "separator"):
+                        j += 1
+                        continue
+                if self.at(j) == ",":
+                    j += 1
+                    continue
+                if self.at(j) == ")":
+                    return j + 1
+                if j >= len(self.toks):
+                    return j
+                return -1
+            return j
+        finally:
+            self.depth -= 1
+
+    def case(self, i: int, info: _Expr) -> int:
+        j = i + 1
+        n = len(self.toks)
+        while j < n and self.low(j) != "end":
+            j += 1
+        info.atoms += 1
+        return j + 1 if j < n else j
+
+    def select(self, i: int, info: _Expr) -> int:
+        """Skip a (sub)select up to its closing parenthesis or the end."""
+        depth = 0
+        j = i + 1
+        n = len(self.toks)
+        while j < n:
+            kind = self.at(j)
+            if kind == "(":
+                depth += 1
+            elif kind == ")":
+                if depth == 0:
+                    return j
+                depth -= 1
+            elif kind == "f":
+                info.functions = (*info.functions, self.low(j))
+            elif kind in ";c" and depth == 0:
+                return j
+            j += 1
+        return j
+
+    def expression(self, i: int) -> _Expr:
+        """Read ``operand (operator operand)*``; ``end`` is -1 when no operand starts at ``i``."""
+        info = _Expr()
+        j = self.primary(i, info)
+        if j < 0:
+            info.end = -1
+            return info
+        return self.continuation(j, info, first_literal=info.literals > 0)
+
+    def continuation(self, j: int, info: _Expr, first_literal: bool = False) -> _Expr:
+        """Read ``(operator operand)*`` from ``j`` into ``info``."""
+        n = len(self.toks)
+        left_literal = first_literal
+        while j < n:
+            kind = self.at(j)
+            word = self.low(j)
+            if kind not in "&o":
+                break
+            if word == "is" and self.at(j + 1) != "1" and self.low(j + 1) != "not":
+                break  # "this is useful": IS only compares with NULL/TRUE/FALSE
+            if kind == "&":
+                info.logic = True
+            elif word in _CMP_TEXT:
+                info.comparison = True
+            k = j + 1
+            while self.at(k) == "o" and self.low(k) in ("not", "like", "-", "+", "!", "~", "binary"):
+                k += 1  # "is not", "not like", "sounds like", "= -1"
+            if word == "in" and self.at(k) == "(":
+                info.comparison = True
+            before = info.literals
+            nxt = self.primary(k, info)
+            if nxt < 0:
+                break
+            if word in _CMP_TEXT and left_literal and info.literals > before:
+                info.literal_comparison = True
+            left_literal = info.literals > before
+            j = nxt
+            if word == "between" and self.low(j) == "and":
+                j = max(self.primary(j + 1, info), j + 1)
+        info.end = j
+        return info
+
+
+def _merge(into: _Expr, sub: _Expr) -> None:
+    into.logic |= sub.logic
+    into.comparison |= sub.comparison
+    into.literal_comparison |= sub.literal_comparison
+    into.functions = (*into.functions, *sub.functions)
+    into.subquery |= sub.subquery
+    into.atoms += sub.atoms
+    into.literals += sub.literals
+    into.numbers += sub.numbers
+    into.prose |= sub.prose
+    into.identifiers += sub.identifiers
+
+
+# --------------------------------------------------------------------------------------------
+# Contexts and rules
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    rule: str
+    message: str
+    severity: str
+    paranoia: int
+    start: int
+
+
+_STACKED_STRONG: Final = {
+    "drop": frozenset({"table", "database", "schema", "view", "procedure", "function", "index",
+                       "user", "trigger", "login", "column", "sequence"}),
+    "truncate": frozenset({"table"}),
+    "insert": frozenset({"into"}),
+    "delete": frozenset({"from"}),
+    "create": frozenset({"table", "database", "schema", "view", "procedure", "function",
+                         "user", "trigger", "login", "or"}),
+    "alter": frozenset({"table", "database", "user", "login", "view", "procedure", "system"}),
+    "grant": frozenset({"all", "select", "insert", "update", "delete", "execute"}),
+    "waitfor": frozenset({"delay", "time"}),
+}
+_STACKED_ANY_NEXT: Final = frozenset({"shutdown", "exec", "execute", "declare", "update", "select", "set",
+                                      "load", "backup", "kill", "dbcc", "call", "revoke", "rename",
+                                      "handler", "prepare", "merge", "replace"})
+_DANGEROUS_PREFIXES: Final = ("xp_", "sp_", "utl_", "dbms_", "pg_", "lo_", "sys_")
+
+
+def _stacked(toks: list[Token], i: int) -> str | None:
+    """If a statement starts at ``i``, how sure we are: "strong", "weak" or None."""
+    if i >= len(toks):
+        return None
+    word = toks[i].text.lower()
+    nxt = toks[i + 1] if i + 1 < len(toks) else None
+    nxt_word = nxt.text.lower() if nxt else ""
+    if word in _STACKED_STRONG:
+        return "strong" if nxt_word in _STACKED_STRONG[word] else None
+    if word in ("exec", "execute"):
+        if nxt and (nxt.type == "v" or nxt_word.startswith(_DANGEROUS_PREFIXES) or nxt.type in "(f"
+                    or nxt_word in ("master", "immediate")):
+            return "strong"
+        return "weak" if nxt and nxt.type in "ns" else None
+    if word == "declare":
+        return "strong" if nxt and nxt.type == "v" else None
+    if word == "set":
+        return "strong" if nxt and nxt.type == "v" else None
+    if word == "shutdown":
+        return "strong" if nxt is None or nxt.type in "c;" or nxt_word in ("with", "immediate") else None
+    if word == "select":
+        if nxt is None:
+            return "weak"
+        if nxt.type in "1vfs(" or nxt_word in ("*", "null", "@@version", "user", "version"):
+            return "strong"
+        if nxt.type == "n":
+            return "weak"
+        return None
+    if word == "update":
+        shaped = nxt and nxt.type == "n" and _word_at(toks, i + 2) == "set" and _word_at(toks, i + 4) == "="
+        return "strong" if shaped else None
+    if word in _STACKED_ANY_NEXT:
+        return "weak" if nxt is None or nxt.type in "nv1(" else None
+    return None
+
+
+def _word_at(toks: list[Token], i: int) -> str:
+    return toks[i].text.lower() if i < len(toks) else ""
+
+
+def _union_select(toks: list[Token], i: int) -> bool:
+    """``union [all|distinct] [(] select <item>`` starting at ``i``."""
+    if _word_at(toks, i) not in UNION_WORDS:
+        return False
+    j = i + 1
+    if _word_at(toks, j) in ("all", "distinct"):
+        j += 1
+    while j < len(toks) and toks[j].type == "(":
+        j += 1
+    if _word_at(toks, j) not in ("select", "values"):
+        return False
+    return j + 1 >= len(toks) or toks[j + 1].type in "1snvf(o" or _word_at(toks, j + 1) in (
+        "all", "distinct", "top", "null", "*")
+
+
+class _Analysis:
+    """Applies the breakout rules to the tokens of one context."""
+
+    __slots__ = ("hits", "quote", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.quote = ""
+        self.hits: list[_Hit] = []
+
+    def add(self, rule: str, message: str, severity: str, paranoia: int, start: int) -> None:
+        self.hits.append(_Hit(rule, message, severity, paranoia, start))
+
+    def breakout(self, toks: list[Token], i: int, strength: str, offset: int) -> None:
+        """Apply the rules to the tokens after a breakout at index ``i``.
+
+        ``strength``: "quote" (a string was closed), "number" (a number came first),
+        "word" (an identifier came first), "none" (the value starts with SQL itself).
+        """
+        n = len(toks)
+        closed_parens = 0
+        while i < n and toks[i].type == ")":
+            i += 1
+            closed_parens += 1
+        if i >= n:
+            return
+        first = toks[i]
+        pos = first.start + offset
+        strong = strength == "quote" or strength == "number" or closed_parens > 0
+        if closed_parens and strength in ("none", "word"):
+            strength = "number"  # ") or (1=1": the value closed a parenthesis of the query
+        reader = _Reader(toks)
+
+        # Comment straight after the breakout: the rest of the query is cut off.
+        if first.type == "c" or (first.type == ";" and (i + 1 >= n or toks[i + 1].type == "c")):
+            comment = toks[i].text if first.type == "c" else toks[i + 1].text if i + 1 < n else ""
+            if not comment and strength != "quote":
+                return  # "5;" ends a statement, nothing more
+            if _CLI_OPTION.match(comment):
+                return  # '" --format=json': a command-line option after a quoted argument
+            quoted_word = strength == "quote" and self.quote in comment and not closed_parens
+            if strength == "quote" and not quoted_word and (first.type == "c" or closed_parens or i + 1 < n):
+                self.add("sqli-comment", "a quote closes the string and a comment cuts off the query",
+                         "critical", 1, pos)
+            elif (strength == "quote" and not quoted_word) or closed_parens:
+                self.add("sqli-comment", "a quote closes the string and the query ends", "critical", 2, pos)
+            elif strength == "number" and not comment.startswith("#"):
+                self.add("sqli-comment", "a comment cuts off the query after a number", "critical", 2, pos)
+            return
+
+        # The value starts with a statement (``DROP sampletable;--``), or one follows a quote.
+        if first.type == "E" and strength in ("none", "quote"):
+            confidence = _stacked(toks, i)
+            ends = toks[-1].type in "c;"
+            if strength == "none" and ends and (confidence == "strong" or (
+                    toks[-1].type == "c" and n >= 2 and toks[-2].type == ";" and n <= 12
+                    and first.text.lower() in _STRICT_VERBS)):
+                self.add("sqli-stacked", "the value is a complete SQL statement", "critical", 1, pos)
+            elif confidence is not None and n - i >= 2 and (confidence == "strong" or ends or n - i <= 4):
+                self.add("sqli-stacked", "the value holds an SQL statement", "critical", 2, pos)
+            elif strength == "quote" and first.text.lower() in _STRICT_VERBS and n - i <= 3:
+                self.add("sqli-stacked", "a statement keyword follows a closing quote", "critical", 2, pos)
+            return
+
+        # Stacked statement.
+        if first.type == ";":
+            j = i + 1
+            confidence = _stacked(toks, j)
+            if confidence == "strong":
+                severity, level = ("critical", 1) if strength != "none" or j < n else ("critical", 2)
+                self.add("sqli-stacked", "a second SQL statement is stacked after the value", severity,
+                         level, pos)
+            elif confidence == "weak":
+                self.add("sqli-stacked", "a second SQL statement may be stacked after the value",
+                         "critical", 1 if strong else 2, pos)
+            elif j < n and toks[j].type == "E" and toks[j].text.lower() in _STRICT_VERBS:
+                self.add("sqli-stacked", "a statement keyword follows a semicolon", "critical", 2, pos)
+            return
+
+        # UNION SELECT.
+        if first.type == "U":
+            if _union_select(toks, i):
+                self.add("sqli-union", "UNION SELECT after the value", "critical", 1, pos)
+            elif strength in ("quote", "number") or closed_parens:
+                self.add("sqli-union", "UNION after the value", "critical", 2, pos)
+            return
+
+        # A clause: ' order by 3--, ' into outfile, ' group by x having 1=1, ' limit 1.
+        if first.type == "k" and first.text.lower() in (
+            "order", "group", "having", "limit", "into", "procedure", "where", "from", "offset", "as"
+        ):
+            word = first.text.lower()
+            follow = toks[i + 1 : i + 4]
+            shaped = (
+                (word in ("order", "group") and _word_at(toks, i + 1) == "by")
+                or (word == "into" and _word_at(toks, i + 1) in ("outfile", "dumpfile"))
+                or (word == "procedure" and _word_at(toks, i + 1) == "analyse")
+                or (word in ("limit", "offset") and follow[:1] and follow[0].type == "1")
+                or (word == "having" and len(follow) > 1 and follow[1].type == "o")
+                or (word in ("where", "from") and strong and (n - i <= 4 or toks[-1].type in "c;"))
+            )
+            if not shaped:
+                return
+            ends = toks[-1].type in "c;" or word in ("into", "procedure", "having")
+            if strong and ends:
+                self.add("sqli-clause", f"a {word.upper()} clause is appended after the value",
+                         "critical", 1, pos)
+            elif strong or ends:
+                self.add("sqli-clause", f"a {word.upper()} clause follows the value", "critical", 2, pos)
+            return
+
+        # An operator continuing the expression: tautologies, boolean probes, concatenations.
+        if first.type in "&o":
+            info = reader.continuation(i, _Expr())
+            end = info.end
+            trailing_quote = end == n - 1 and toks[end].type == "s" and toks[end].text[-1:] != toks[end].text[:1]
+            terminated = end >= n or trailing_quote or toks[end].type in _TERMINATORS or _union_select(toks, end) or (
+                toks[end].type == "k" and toks[end].text.lower() in ("order", "group", "limit", "having")
+            )
+            dangerous = [f for f in info.functions if _is_dangerous(f)]
+            if info.subquery or dangerous:
+                self.add("sqli-expression", "the value continues the query with a subquery or "
+                         "a dangerous function", "critical", 1, pos)
+                return
+            if info.atoms == 0 or info.prose:
+                return
+            if info.logic and (info.comparison or info.numbers or info.functions):
+                if strength == "quote" or (strength == "number" and (info.comparison or info.functions)):
+                    level = 1 if terminated or (strength == "quote" and info.comparison) else 2
+                    self.add("sqli-boolean", "a boolean condition is appended after the value",
+                             "critical", level, pos)
+                elif info.literal_comparison and terminated:
+                    self.add("sqli-boolean", "a tautology is appended after the value", "critical",
+                             1 if closed_parens or strength == "word" else 2, pos)
+                elif info.comparison and terminated and strength != "word":
+                    self.add("sqli-boolean", "a condition is appended after the value", "critical", 2, pos)
+                return
+            if info.comparison and strength == "quote" and terminated:
+                self.add("sqli-boolean", "a comparison is appended after a closing quote", "critical", 2, pos)
+                return
+            if info.functions and strength == "quote" and terminated:
+                self.add("sqli-expression", "a function call is appended after a closing quote",
+                         "critical", 2, pos)
+                return
+            if strength == "quote" and first.type == "&" and terminated and info.atoms:
+                self.add("sqli-boolean", "a logical operator follows a closing quote", "critical", 2, pos)
+            return
+
+        # A function call or subquery glued to a closing quote: 'sleep(5)' or ')(select ...
+        if strength == "quote" and first.type in "f(" :
+            info = reader.expression(i)
+            if info.end >= 0 and (info.subquery or any(_is_dangerous(f) for f in info.functions)):
+                self.add("sqli-expression", "a subquery or dangerous function follows a closing quote",
+                         "critical", 1, pos)
+
+
+def _is_dangerous(function: str) -> bool:
+    return function in DANGEROUS_FUNCTIONS or function.startswith(_DANGEROUS_PREFIXES)
+
+
+_QUOTE_END = {
+    "'": re.compile(r"[^']*(?:''[^']*)*'"),
+    '"': re.compile(r'[^"]*(?:""[^"]*)*"'),
+}
+
+
+# Anywhere-rules run over the compact text (lower-case, comments removed, spaces collapsed).
+_ANYWHERE = re.compile(
+    r"""
+    (?P<time>(?:(?<![\w.$])|(?<=['"]\.))(?:sleep|benchmark|pg_sleep(?:_for|_until)?|randomblob)\s?\(\s?[-+(]*\s?\d)
+   |(?P<waitfor>waitfor\s(?:delay|time)\s?['"])
+   |(?P<tsql>(?<![\w$])(?:declare\s?@@?\w|exec(?:ute)?\s?\(\s?@|procedure\sanalyse\s?\())
+   |(?P<func>(?<![\w.$])(?:load_file|extractvalue|updatexml|xmltype|utl_http\.request|utl_inaddr\.\w+
+        |dbms_pipe\.receive_message|dbms_lock\.sleep|sys_eval|sys_exec|pg_read_file|lo_import
+        |openrowset|opendatasource|xp_cmdshell|xp_dirtree|xp_regread|xp_fileexist|name_const
+        |ctxsys\.drithsx\.sn)\s?\()
+   |(?P<xp>(?<![\w.$])(?:master\.\.|master\.dbo\.)?xp_(?:cmdshell|dirtree|regread|fileexist|servicecontrol)\b)
+   |(?P<union>(?<![\w$])union(?:\s(?:all|distinct))?\s?(?:\(\s?)*select(?:\s|\(|\*|@|\d|'|"|`|$))
+   |(?P<sysvar>@@(?:version|datadir|hostname|basedir|tmpdir|servername|language|spid|identity)\b)
+   |(?P<outfile>\binto\s(?:out|dump)file\s?['"\\`])
+    """,
+    re.VERBOSE,
+)
+_WORDS_ONLY = re.compile(r"[a-z_][a-z0-9_$]*")
+_MYSQL_EXEC_COMMENT = re.compile(
+    r"/\*!\d{0,6}\s*(?:select|union|from|where|and|or|having|order|group|limit|sleep|concat|insert|"
+    r"update|delete|drop|into|all|null|\d)"
+)
+
+
+_WEAK_KEYWORDS: Final = frozenset(
+    {"on", "for", "time", "desc", "end", "do", "with", "use", "show", "set", "open", "call", "if", "all", "any"}
+)
+"""Keywords that are also everyday English words: no evidence of SQL by themselves."""
+_BIGRAMS: Final = frozenset(
+    {("order", "by"), ("group", "by"), ("is", "null"), ("is", "not"), ("not", "null"), ("union", "select"),
+     ("union", "all"), ("insert", "into"), ("delete", "from"), ("drop", "table"), ("into", "outfile"),
+     ("into", "dumpfile"), ("procedure", "analyse"), ("execute", "immediate"), ("select", "*"),
+     ("sounds", "like"), ("not", "like"), ("not", "in"), ("alter", "table"), ("create", "table"),
+     ("truncate", "table"), ("select", "distinct"), ("select", "top"), ("waitfor", "delay")}
+)
+
+
+_STRICT_VERBS: Final = frozenset(
+    {"select", "insert", "update", "delete", "drop", "create", "alter", "truncate", "exec", "execute",
+     "declare", "waitfor", "shutdown", "grant", "revoke", "merge"}
+)
+_SQL_OPERATORS: Final = frozenset({"<=>", "<>", "!=", "||", "&&", "<<", ">>", ">=", "<="})
+_STACK_VERBS: Final = (
+    "select", "insert", "update", "delete", "drop", "create", "alter", "truncate", "exec",
+    "declare", "set", "waitfor", "shutdown", "grant", "revoke", "rename", "merge", "call", "load",
+    "backup", "kill", "dbcc", "handler", "prepare", "replace",
+)
+_TRIGGERS: Final = tuple(
+    sorted(
+        {
+            "'", '"', "`", "--", "#", "/*", "=", "||", "&&", "@@", " or ", " and ", " xor ", "union",
+            "select", "sleep", "benchmark", "waitfor", "xp_", "sp_", "exec", "outfile", "dumpfile",
+            "order by", "group by", "having", "information_schema", "like", "regexp", "is null",
+            "is not", "pg_", "utl_", "dbms_", "msdasql", "northwind", "tempdb", "msdb", "msys",
+            "schema", "varchar", "openrowset", "opendatasource", "xor", "<>", "<=>", "!=",
+            " from ", "procedure analyse", ">=", "<=", "<<", ">>", "declare",
+            "procedure",
+        }
+        | {f" {word} " for word in LOGIC | OPERATOR_WORDS | UNION_WORDS}
+        | {f"{first} {second}" for first, second in _BIGRAMS}
+        | {" as ", "execute", "alter ", "create ", "truncate "}
+        | {f";{verb}" for verb in _STACK_VERBS}
+        | {f"; {verb}" for verb in _STACK_VERBS}
+        | {f"{fn}(" for fn in SQL_FUNCTIONS}
+        | {f"{fn} (" for fn in SQL_FUNCTIONS}
+    )
+)
+"""Every value the detector can report on contains one of these (lower-case, see prefilter)."""
+_HAS_TRIGGER = trigger_matcher(_TRIGGERS)
+
+
+_CLI_OPTION = re.compile(r"--[a-z][\w-]*(?:[= ]|$)")
+_NEXT_PAIR = re.compile(r"&(?=[\w.\[\]$-]{1,64}=)")
+_PARAM_EQUALS = re.compile(r"(?:^|[?&;])[\w.\[\]$-]{1,64}=(?![=])")
+
+
+def _subvalue_starts(text: str) -> list[int]:
+    """Offsets just after the "=" of embedded ``name=value`` pairs (at most six)."""
+    starts: list[int] = []
+    for match in _PARAM_EQUALS.finditer(text, 0, 4096):
+        if text[match.end() - 2 : match.end() - 1] in "!<>":
+            continue
+        starts.append(match.end())
+        if len(starts) >= 6:
+            break
+    return starts
+
+
+class SqlInjectionDetector:
+    """Detects SQL injection by tokenizing the value in each quoting context."""
+
+    name = "sqli"
+    triggers: tuple[str, ...] = _TRIGGERS
+
+    def detect(self, value: Value, location: str, paranoia: int) -> list[Finding]:
+        """Findings for ``value``: see the module docstring for the rules."""
+        if not _HAS_TRIGGER(probe_texts(value.raw, value.lower, value.compact)):
+            return []  # what the prefilter promises the engine, kept for direct calls too
+        hits: list[_Hit] = []
+        seen: set[str] = set()
+        texts = [value.decoded]
+        # The raw form too when a decoding layer changed it: ``%27`` may be data, not a quote.
+        if value.raw != value.decoded and len(value.raw) <= MAX_ANCHORED_CHARS:
+            texts.append(value.raw)
+        for text in texts:
+            if text in seen:
+                continue
+            seen.add(text)
+            hits.extend(self._analyse(text, paranoia))
+            if any(h.paranoia <= min(paranoia, 1) and h.severity == "critical" for h in hits):
+                break
+        if not any(h.paranoia == 1 and h.severity == "critical" for h in hits):
+            hits.extend(self._anywhere(value.compact))
+            if "/*!" in value.lower:
+                match = _MYSQL_EXEC_COMMENT.search(value.lower)
+                if match is not None:
+                    hits.append(_Hit("sqli-comment", "a MySQL executable comment hides SQL", "critical", 1,
+                                     match.start()))
+        if not any(h.paranoia <= paranoia for h in hits):
+            hits.extend(self._fragments(value, paranoia))
+        if value.kind == "name":
+            # A parameter name or JSON key is an identifier: SQL structure in one is never prose.
+            hits = [_Hit(h.rule, h.message, h.severity, 1, h.start) if h.paranoia == 2 else h for h in hits]
+        best: dict[str, _Hit] = {}
+        for hit in hits:
+            if hit.paranoia > paranoia:
+                continue
+            current = best.get(hit.rule)
+            if current is None or hit.paranoia < current.paranoia:
+                best[hit.rule] = hit
+        return [
+            Finding(self.name, h.rule, h.message, h.severity, location, _excerpt(value.decoded, h.start),
+                    h.paranoia)
+            for h in best.values()
+        ]
+
+    # -- breakout analysis -------------------------------------------------------------------
+    def _analyse(self, text: str, paranoia: int) -> list[_Hit]:
+        hits = self._analyse_at(text, 0)
+        if "=" in text and not any(h.paranoia == 1 for h in hits):
+            # An embedded query string or form (a Referer, a redirect URL, ``pay=...`` sent as
+            # one name): each value after ``name=`` is a start of its own. Only "=" that end a
+            # parameter name qualify (``?id=``, ``&x=``, or a first "=" with no space before it),
+            # not the "=" of an equation or a comparison in prose or code.
+            for start in _subvalue_starts(text):
+                next_pair = _NEXT_PAIR.search(text, start)
+                piece = text[start : next_pair.start() if next_pair else None]
+                if piece.strip():
+                    hits.extend(self._analyse_at(piece, start))
+        return hits
+
+    def _analyse_at(self, text: str, offset: int) -> list[_Hit]:
+        analysis = _Analysis(text)
+        head = text[:MAX_ANCHORED_CHARS]
+        # Numeric / unquoted context: the value is pasted as-is.
+        peek = tokenize(head, 3)
+        plain = len(peek) == 3 and peek[0].type in "ns" and peek[1].type in "ns"
+        toks = [] if plain else tokenize(head, MAX_TAIL_TOKENS)
+        if toks:
+            first = toks[0]
+            if first.type == "o" and first.text == "-" and len(toks) > 1 and toks[1].type == "1":
+                analysis.breakout(toks, 2, "number", 0)
+            elif first.type == "1":
+                analysis.breakout(toks, 1, "number", 0)
+            elif first.type in "nv":
+                analysis.breakout(toks, 1, "word", 0)
+            analysis.breakout(toks, 0, "none", 0)
+        # Quoted contexts: the text up to the first unescaped matching quote is string content.
+        for quote, closing in _QUOTE_END.items():
+            if quote not in head:
+                continue
+            match = closing.match(head)
+            if match is None:
+                continue
+            rest_start = match.end()
+            rest = head[rest_start:]
+            peek = tokenize(rest, 2)
+            if not peek or peek[0].type in "nsv1x":
+                continue  # "O'Brien", "don't": a plain word follows the quote, no rule can apply
+            toks = tokenize(rest, MAX_TAIL_TOKENS)
+            if toks:
+                analysis.quote = quote
+                analysis.breakout(toks, 0, "quote", rest_start)
+        if offset:
+            return [_Hit(h.rule, h.message, h.severity, h.paranoia, h.start + offset) for h in analysis.hits]
+        return analysis.hits
+
+    # -- anywhere rules ------------------------------------------------------------------------
+    def _anywhere(self, compact: str) -> list[_Hit]:
+        hits: list[_Hit] = []
+        for match in _ANYWHERE.finditer(compact):
+            group = match.lastgroup
+            if group in ("time", "func") and not _sql_context_before(compact, match.start()):
+                continue  # "call sleep(5) in your script": a word, not SQL, comes before
+            if group == "time":
+                hits.append(_Hit("sqli-time", "a time-delay SQL function is called", "critical", 1,
+                                 match.start()))
+            elif group == "tsql":
+                hits.append(_Hit("sqli-stacked", "a T-SQL/MySQL statement construct", "critical", 1,
+                                 match.start()))
+            elif group == "waitfor":
+                hits.append(_Hit("sqli-time", "WAITFOR DELAY", "critical", 1, match.start()))
+            elif group in ("func", "xp"):
+                hits.append(_Hit("sqli-function", "a SQL function that reaches files, the network or "
+                                 "error messages is called", "critical", 1, match.start()))
+            elif group == "union":
+                hits.append(_Hit("sqli-union", "UNION SELECT", "critical", 1, match.start()))
+            elif group == "sysvar":
+                hits.append(_Hit("sqli-sysvar", "a database system variable is read", "critical", 1,
+                                 match.start()))
+            elif group == "outfile":
+                hits.append(_Hit("sqli-clause", "INTO OUTFILE writes a file", "critical", 1, match.start()))
+            if len(hits) >= 4:
+                break
+        return hits
+
+    # -- fragments ------------------------------------------------------------------------------
+    def _fragments(self, value: Value, paranoia: int) -> list[_Hit]:
+        """A value that *is* a piece of SQL: nothing but SQL tokens, and SQL-specific ones.
+
+        In a parameter name (an identifier in any sane API) this is evidence at paranoia 1;
+        in a value, where a user may type "order by date", at paranoia 2.
+        """
+        text = value.compact.strip()
+        if not text or len(text) > 512:
+            return []
+        toks = tokenize(text, 80)
+        if not toks or len(toks) > 64:
+            return []
+        level = 1 if value.kind == "name" else 2
+        hits: list[_Hit] = []
+        words = [t.text.lower() for t in toks]
+        specific = 0
+        function_call = False
+        bare = 0
+        for index, tok in enumerate(toks):
+            word = words[index]
+            keyword = tok.type in "EUkv&c" and word not in _WEAK_KEYWORDS
+            operator = tok.type in "o&" and (word in OPERATOR_WORDS or word in _SQL_OPERATORS)
+            if keyword or operator:
+                specific += 1
+            elif tok.type == "f" and word in SQL_FUNCTIONS:
+                specific += 1
+                function_call = True
+            if tok.type in "ns":
+                bare += 1
+        catalog = next((w for w in _WORDS_ONLY.findall(text) if w in SYSTEM_OBJECTS), None)
+        if catalog and catalog not in ("sys", "mysql", "master", "dual") and len(toks) <= 12:
+            # Catalog tables nobody types as data are evidence on their own; sample-database and
+            # system-database names (northwind, tempdb) that double as ordinary words are not.
+            own_level = 1 if catalog in _CATALOG_TABLES else level
+            hits.append(_Hit("sqli-fragment", f"names the database catalog ({catalog})", "critical", own_level, 0))
+        elif "msdasql" in text or any(
+            w.startswith(("xp_", "sp_", "utl_", "dbms_")) and len(w) > 5 for w in words
+        ) or (len(toks) <= 2 and words[0] in ("openrowset", "opendatasource", "nvarchar", "varchar")):
+            hits.append(_Hit("sqli-fragment", "names a database system procedure or type", "critical", level, 0))
+        elif bare <= specific and (
+            (function_call and len(toks) <= 12 and toks[-1].type in "(,o&")
+            or (function_call and words[0] in ("select", "(", "from"))
+            or (specific >= 2 and _has_sql_bigram(toks, words))
+            or (words[0] == "in" and len(toks) > 1 and toks[1].type == "(")
+            or (len(toks) == 1 and value.kind == "name" and words[0] in _SQL_OPERATORS)
+            or (len(toks) == 2 and toks[1].type in "1o(" and (
+                toks[0].type in "&EkU" or words[0] in OPERATOR_WORDS or words[0] in _SQL_OPERATORS))
+        ):
+            hits.append(_Hit("sqli-fragment", "the value is a fragment of SQL", "critical", level, 0))
+        elif paranoia >= 3 and len(toks) <= 6 and bare <= 2 and (
+            any(w in LOGIC or w in OPERATOR_WORDS or w in UNION_WORDS or w in _SQL_OPERATORS for w in words)
+            or (text[:1] in "'\"`" and re.fullmatch(r"[sn]?[o,]+[s1n]?.*", "".join(t.type for t in toks)))
+        ):
+            hits.append(_Hit("sqli-keyword", "an SQL operator or keyword stands alone", "critical", 3, 0))
+        return hits
+
+
+_SQL_LEAD_WORDS: Final = ("and", "or", "xor", "not", "select", "if", "waitfor", "then", "else", "when",
+                           "union", "where", "having", "by", "from", "returning", "case", "in", "like", "rlike")
+
+
+def _sql_context_before(text: str, start: int) -> bool:
+    """True when what precedes ``start`` can be followed by an SQL expression."""
+    before = text[max(0, start - 12) : start].rstrip()
+    if not before:
+        return True
+    if before[-1] in "(,=+-*/|&'\"`;<>!%^~.{[":
+        return True
+    return before.rsplit(" ", 1)[-1].lower() in _SQL_LEAD_WORDS
+
+
+def _has_sql_bigram(toks: list[Token], words: list[str]) -> bool:
+    """SQL grammar, not just SQL words: ``ORDER BY``, ``) AS x FROM``, ``FROM t WHERE``, ``x IS NULL``."""
+    for i in range(len(toks) - 1):
+        pair = (words[i], words[i + 1])
+        if pair in _BIGRAMS:
+            return True
+        kind, nxt = toks[i].type, toks[i + 1].type
+        if words[i] in ("as", "from") and nxt in "n":
+            k = i + 2
+            while k + 1 < len(toks) and toks[k].type == "." and toks[k + 1].type == "n":
+                k += 2  # schema.table
+            if k < len(toks) and words[k] in ("from", "where", "limit", "order", "group", "join", "having", ","):
+                return True
+        if (kind == ")" or toks[i].text.endswith("`")) and words[i + 1] == "as":
+            return True
+        if words[i] == "select" and nxt in "1f(v":
+            return True
+        if kind in "&" and words[i] in ("and", "or", "xor", "||", "&&") and nxt in "1s(f" and i + 2 < len(toks) and (
+            toks[i + 2].type == "o"
+        ):
+            return True
+    return False
+
+
+def _excerpt(text: str, start: int) -> str:
+    start = max(0, min(start, len(text)) - 10)
+    return text[start : start + 60]
+
+
+DETECTOR = SqlInjectionDetector()

@@ -1,0 +1,433 @@
+"""Server-side request forgery and remote file inclusion: URLs the server should never fetch.
+
+What it blocks:
+
+- URLs to the server's own network: loopback, private, link-local, unspecified and other
+  non-global addresses, in every spelling URL parsers accept: ``127.0.0.1``, ``127.1``,
+  ``2130706433``, ``0x7f000001``, ``0177.0.0.1``, ``0``, ``[::1]``, ``[::ffff:127.0.0.1]``,
+  ``[::ffff:7f00:1]``, NAT64/6to4 forms, full-width or circled digits, ``。`` for ``.``; names
+  that mean the same (``localhost``, ``*.localhost``, ``*.internal``, ``kubernetes.default``)
+  and wildcard-DNS names embedding an internal address (``127.0.0.1.nip.io``,
+  ``10-0-0-1.sslip.io``). Both readings of ``@``/``\\`` tricks are checked
+  (``http://good.example@127.0.0.1``, ``http://127.0.0.1\\@good.example``).
+- Cloud metadata endpoints, with or without a scheme: ``169.254.169.254``,
+  ``metadata.google.internal``, ``100.100.100.200``, ``[fd00:ec2::254]``.
+- Schemes that turn a fetch into something else: ``gopher:``, ``dict:``, ``file:``, ``jar:``,
+  ``netdoc:``, ``tftp:`` (critical); ``ldap:``, ``rmi:``, ``iiop:``, UNC paths
+  ``\\\\host\\share`` (4 points, critical from paranoia 2).
+- Remote file inclusion (CRS 931): a URL ending in ``?`` (``http://evil/shell.txt?``, which
+  cuts off the suffix the application appends); a URL in a parameter that names a local path
+  (``_CONF[path]``, ``mosConfig_absolute_path``, ``include``, ``basedir``); a URL with a
+  numeric host pointing at a script (``http://66.240.183.75/crash.php``).
+- At paranoia 2, a value that is a URL to another site than the request's ``Host`` (CRS
+  931130); this needs :mod:`~sealgate.detectors.context`.
+
+Not an attack: ``https://example.com/page``, ``http://8.8.8.8/`` (4 points only when a bare
+public IP hosts a script), a bare ``192.168.1.1`` without a scheme (a network setting), and
+URLs in ``Referer``/``Origin``, which the browser sets.
+
+Rule ids: ``ssrf-internal-address``, ``ssrf-cloud-metadata``, ``ssrf-dangerous-scheme``,
+``ssrf-obfuscated-ip``, ``ssrf-unc-path``, ``ssrf-oast-host`` (Burp Collaborator, interactsh...),
+``ssrf-rfi-query-stuffing``, ``ssrf-rfi-include-param``,
+``ssrf-rfi-ip-script``, ``ssrf-off-domain-url``.
+
+Config: none besides paranoia. Example::
+
+    >>> [f.rule_id for f in DETECTOR.detect(Value("http://0x7f000001/admin"), "query.url", 1)]
+    ['ssrf-internal-address']
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from sealgate.detectors._support import Adder, excerpt, header_name, is_prose, param_name
+from sealgate.detectors.base import Finding
+from sealgate.detectors.context import current_context
+from sealgate.detectors.normalize import Value
+
+__all__ = ["DETECTOR", "SsrfDetector", "classify_host", "parse_ipv4"]
+
+_DOTS: Final = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+# scheme ":" then "//", "\\", "/\", "\/" (parsers treat "\" like "/"), or "/" for file:/etc/x.
+_URL = re.compile(r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,15}):[ \t]*([/\\]{1,3})")
+_JAR = re.compile(r"(?<![A-Za-z0-9+.-])jar:(?:https?|file|ftp):", re.IGNORECASE)
+_PROTOCOL_RELATIVE = re.compile(r"^\s*(?://|\\\\)(?=[^/\\\s])")
+_DANGEROUS_SCHEMES: Final = frozenset({"gopher", "dict", "file", "jar", "netdoc", "tftp"})
+_DIRECTORY_SCHEMES: Final = frozenset({"ldap", "ldaps", "rmi", "iiop", "corba", "nis", "nds"})
+_WEB_SCHEMES: Final = frozenset({"http", "https", "ftp", "ftps", "ws", "wss", "sftp", "scp", "smb", "telnet"})
+# Schemes WHATWG parsers accept with one or three slashes too ("http:/host", "file:///etc").
+_SLASH_TOLERANT: Final = frozenset({"http", "https", "ftp", "ftps", "ws", "wss", "file", "netdoc"})
+_DEFAULT_PORTS: Final = {"http": "80", "https": "443", "ftp": "21", "ftps": "990", "ws": "80", "wss": "443"}
+# Where an authority ends (WHATWG also ends it at "\", RFC 3986 parsers do not).
+_AUTHORITY_END = re.compile(r"[/?#\s\"'<>`|{}^]")
+_AUTHORITY_END_WHATWG = re.compile(r"[/?#\\\s\"'<>`|{}^]")
+_METADATA_HOSTS: Final = frozenset(
+    {
+        "metadata.google.internal", "metadata.goog", "metadata", "instance-data",
+        "instance-data.ec2.internal", "metadata.azure.internal", "metadata.packet.net",
+        "metadata.platformequinix.com",
+    }
+)
+_METADATA_IPS: Final = frozenset(
+    {
+        ipaddress.ip_address(a)
+        for a in ("169.254.169.254", "169.254.170.2", "169.254.169.123", "169.254.169.253",
+                  "100.100.100.200", "192.0.0.192", "fd00:ec2::254", "fd00:ec2::23")
+    }
+)
+_OVERFLOW_QUAD = re.compile(r"^(\d{1,5})\.(\d{1,5})\.(\d{1,5})\.(\d{1,5})$")
+# Out-of-band interaction services: a URL there is a blind-SSRF (or blind-injection) probe.
+_OAST_SUFFIXES: Final = (
+    "burpcollaborator.net", "oastify.com", "interact.sh", "interactsh.com", "oast.pro", "oast.live",
+    "oast.site", "oast.online", "oast.fun", "oast.me", "dnslog.cn", "ceye.io",
+)
+_SHARED_SPACE: Final = ipaddress.ip_network("100.64.0.0/10")
+_NAT64: Final = ipaddress.ip_network("64:ff9b::/96")
+_INTERNAL_SUFFIXES: Final = (".localhost", ".internal", ".svc", ".cluster.local", ".svc.cluster.local")
+_LOCAL_SUFFIXES: Final = (".local", ".localdomain", ".lan", ".intranet", ".corp", ".home.arpa", ".home")
+_LOOPBACK_NAMES: Final = frozenset(
+    {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback", "localtest.me", "lvh.me",
+     "vcap.me", "lacolhost.com", "kubernetes", "kubernetes.default", "kubernetes.default.svc"}
+)
+# An IPv4 address spelled inside a DNS name (nip.io, sslip.io, 1u.ms rebinding services).
+_EMBEDDED_IPV4 = re.compile(r"(?:^|[.-])(\d{1,3})[.-](\d{1,3})[.-](\d{1,3})[.-](\d{1,3})(?=[.-]|$)")
+_EMBEDDED_HEX = re.compile(r"(?:^|[.-])([0-9a-f]{8})\.(?:nip\.io|sslip\.io|xip\.io)$")
+_BARE_METADATA = re.compile(
+    r"(?<![\w.])(?:169\.254\.169\.254|100\.100\.100\.200|metadata\.google\.internal|fd00:ec2::254)(?![\w.])"
+)
+_UNC = re.compile(r"^\s*\\\\([A-Za-z0-9_.\-\[\]:]+)\\[^\\\s]")
+_SCRIPT_PATH = re.compile(
+    r"\.(?:php\d?|phtml|inc|txt|jsp|jspx|asp|aspx|pl|cgi|py|sh|rb|cfm|war|gif|jpg|png)(?:$|[?#;%])", re.IGNORECASE
+)
+_RFI_STUFFING = re.compile(r"^(?:https?|ftps?|file)(?::(?://|\\\\)\S*)?\?+$", re.IGNORECASE)
+_WHOLE_URL = re.compile(r"^\s*(?:https?|ftps?|file)://", re.IGNORECASE)
+# Parameters that name a local path or an included file: a URL there is an inclusion. Matched
+# on the name's words (``mosConfig_absolute_path`` -> mos, config, absolute, path), so
+# ``redirect`` does not contain "dir".
+_INCLUDE_WORDS: Final = frozenset(
+    {"path", "dir", "root", "basedir", "base_dir", "docroot", "include", "require", "inc", "abspath",
+     "rootdir", "includedir", "includepath", "incdir", "libdir", "basepath", "filepath", "appserv"}
+)
+_REDIRECT_WORDS: Final = frozenset(
+    {"redirect", "return", "callback", "next", "continue", "success", "cancel", "back", "target", "url", "uri", "href"}
+)
+_NAME_WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+_WEAK_INCLUDE_PARAM: Final = frozenset(
+    {"page", "file", "template", "tpl", "lang", "language", "view", "show", "doc", "document", "content",
+     "layout", "style", "load", "read", "mod", "conf", "site", "folder", "skin", "theme", "cat", "action"}
+)
+_FETCH_CONTEXT = re.compile(
+    r"""(?:src|href|action|data|poster|background|url|formaction|xlink:href)\s*[=(:]\s*["']?\s*$"""
+)
+_SKIPPED_HEADERS: Final = frozenset({"referer", "origin", "host", "x-forwarded-host"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Url:
+    scheme: str
+    start: int
+    end: int
+    hosts: tuple[str, ...]
+    """Candidate hosts: the WHATWG reading first, then the RFC 3986 one if different."""
+    port: str
+    rest: str
+
+
+class SsrfDetector:
+    """SSRF and remote file inclusion; see the module docstring."""
+
+    name = "ssrf"
+    triggers: tuple[str, ...] = (
+        "://", ":/", ":\\", "\\\\", "//", "169.254", "metadata", "instance-data", "100.100.100.200", "fd00:ec2",
+        "http", "ftp", "file",
+    )
+
+    def detect(self, value: Value, location: str, paranoia: int) -> list[Finding]:
+        """Findings for ``value``; see the module docstring for the rules."""
+        if header_name(location) in _SKIPPED_HEADERS:
+            return []
+        text = value.decoded
+        if not text:
+            return []
+        if not text.isascii():
+            text = text.translate(_DOTS)
+        findings: list[Finding] = []
+        seen: set[str] = set()
+
+        def add(rule: str, message: str, severity: str, start: int, end: int, level: int = 1) -> None:
+            if rule not in seen:
+                seen.add(rule)
+                findings.append(Finding(self.name, rule, message, severity, location,
+                                        excerpt(text, start, end), level))
+
+        stripped = text.strip()
+        if _RFI_STUFFING.match(stripped):
+            add("ssrf-rfi-query-stuffing", "URL ending in '?' (remote file inclusion)", "critical", 0, len(text))
+        urls = _find_urls(text)
+        for url in urls:
+            self._check_url(url, text, location, paranoia, add)
+        if not urls:
+            unc = _UNC.match(text)
+            if unc is not None:
+                host = unc.group(1).lower()
+                kind = classify_host(host)
+                severity = "critical" if kind is not None or paranoia >= 2 else "error"
+                add("ssrf-unc-path", f"UNC path to host {host!r}", severity, unc.start(), unc.end())
+        if "ssrf-cloud-metadata" not in seen:
+            bare = _BARE_METADATA.search(text.lower())
+            if bare is not None:
+                add("ssrf-cloud-metadata", "cloud metadata address", "critical", bare.start(), bare.end())
+        return findings
+
+    def _check_url(self, url: _Url, text: str, location: str, paranoia: int, add: Adder) -> None:
+        scheme = url.scheme
+        verdicts = [(host, classify_host(host)) for host in url.hosts]
+        for host, kind in verdicts:
+            if kind == "metadata":
+                add("ssrf-cloud-metadata", f"URL to cloud metadata host {host!r}", "critical", url.start, url.end)
+                return
+        for host, kind in verdicts:
+            if kind == "oast":
+                add("ssrf-oast-host", f"URL to an out-of-band interaction service {host!r}", "critical",
+                    url.start, url.end)
+                return
+        for host, kind in verdicts:
+            if kind == "internal":
+                # A URL mentioned in running text ("the server runs on http://localhost:8000") is
+                # not one handed to a fetcher; markup (src=, href=, url()) and whole values are.
+                add("ssrf-internal-address", f"URL to internal host {host!r}",
+                    _embedded_severity(text, url, paranoia), url.start, url.end)
+                return
+        if scheme in _DANGEROUS_SCHEMES:
+            # A file:/// path quoted in a manual is not a URL handed to a fetcher.
+            add("ssrf-dangerous-scheme", f"{scheme}: URL", _embedded_severity(text, url, paranoia),
+                url.start, url.end)
+            return
+        if scheme in _DIRECTORY_SCHEMES:
+            add("ssrf-dangerous-scheme", f"{scheme}: URL (directory/RMI lookup)",
+                "critical" if paranoia >= 2 else "error", url.start, url.end)
+            return
+        host = url.hosts[0] if url.hosts else ""
+        kind = verdicts[0][1] if verdicts else None
+        if kind in ("obfuscated", "local-name"):
+            label = "non-canonical numeric host" if kind == "obfuscated" else "local network name"
+            rule = "ssrf-obfuscated-ip" if kind == "obfuscated" else "ssrf-internal-address"
+            add(rule, f"URL with {label} {host!r}", "critical" if paranoia >= 2 else "error", url.start, url.end)
+        if scheme not in _WEB_SCHEMES:
+            return
+        whole = text[: url.start].strip() == "" and scheme in ("http", "https", "ftp", "ftps")
+        if whole:
+            name = param_name(location)
+            if name and _is_include_param(location):
+                add("ssrf-rfi-include-param", f"URL in path-like parameter {name!r}", "critical", url.start, url.end)
+            elif name in _WEAK_INCLUDE_PARAM and _SCRIPT_PATH.search(url.rest):
+                add("ssrf-rfi-include-param", f"script URL in parameter {name!r}", "critical", url.start, url.end)
+        if parse_ipv4(host) is not None and _SCRIPT_PATH.search(url.rest):
+            add("ssrf-rfi-ip-script", f"script fetched from numeric host {host!r}", "critical", url.start, url.end)
+        elif parse_ipv4(host) is not None and whole:
+            add("ssrf-rfi-ip-script", f"URL with numeric host {host!r}", "critical" if paranoia >= 2 else "error",
+                url.start, url.end)
+        if whole and paranoia >= 2 and not location.startswith(("header.", "xml.")):
+            context = current_context()
+            if context is not None and context.host and not _same_site(host, url.port, scheme, context.host):
+                add("ssrf-off-domain-url", f"URL to another site {host!r}", "critical", url.start, url.end, 2)
+
+
+def _is_fetchable(text: str, url: _Url) -> bool:
+    """True when the URL is the whole value (or a field's value), or sits where markup fetches it."""
+    before = text[: url.start]
+    if not before.strip(" \t\r\n\"'`([{<"):
+        return True  # the value starts with the URL (whatever follows it is the payload's tail)
+    tail = before[-24:].lower().rstrip(" \t\"'")
+    return tail.endswith(("=", ":")) or _FETCH_CONTEXT.search(before[-24:].lower()) is not None
+
+
+def _embedded_severity(text: str, url: _Url, paranoia: int) -> str:
+    """Severity of an internal or dangerous URL by where it sits: a value, markup, a sentence."""
+    if paranoia >= 2 or _is_fetchable(text, url):
+        return "critical"
+    return "warning" if is_prose(text) else "error"
+
+
+def _is_include_param(location: str) -> bool:
+    """True when the parameter's name says it holds a local path or an included file."""
+    rest = location.partition(".")[2]
+    words = {w.lower() for w in _NAME_WORD.findall(rest.split(":", 1)[0])}
+    return bool(words & _INCLUDE_WORDS) and not words & _REDIRECT_WORDS
+
+
+def _find_urls(text: str) -> list[_Url]:
+    """Every URL in ``text`` (at most 32), with its candidate hosts."""
+    urls: list[_Url] = []
+    length = len(text)
+    candidates: list[tuple[str, int, int]] = []
+    for match in _URL.finditer(text):
+        candidates.append((match.group(1).lower(), match.start(), match.end()))
+        if len(candidates) >= 32:
+            break
+    relative = _PROTOCOL_RELATIVE.match(text)
+    if relative is not None and not candidates:
+        candidates.append(("", relative.start(), relative.end()))
+    for scheme, start, after in candidates:
+        slashes = text[start:after].rsplit(":", 1)[-1].strip() if scheme else "//"
+        if slashes.replace("\\", "/") != "//" and scheme not in _SLASH_TOLERANT:
+            continue  # "r1:/32": only special schemes take one or three slashes
+        if scheme == "file" and (after >= length or text[after] in " \t\r\n\"'`<>)"):
+            continue  # "a ``file://`` URL": the scheme named, no URL
+        if scheme == "file" and len(slashes) != 2:
+            urls.append(_Url(scheme, start, after, (), "", text[after : after + 200]))
+            continue
+        window = text[after : min(length, after + 512)]
+        hosts: list[str] = []
+        port = ""
+        rest = ""
+        for pattern in (_AUTHORITY_END_WHATWG, _AUTHORITY_END):
+            stop = pattern.search(window)
+            authority = window[: stop.start()] if stop else window
+            host, host_port = _split_authority(authority)
+            if host and host not in hosts:
+                hosts.append(host)
+            if pattern is _AUTHORITY_END_WHATWG:
+                port = host_port
+                rest = window[len(authority) :]
+        urls.append(_Url(scheme, start, after + len(window) - len(rest), tuple(hosts), port, rest[:200]))
+    jar = _JAR.search(text, 0, min(length, 4096))
+    if jar is not None:
+        urls.append(_Url("jar", jar.start(), jar.end(), (), "", ""))
+    return urls
+
+
+def _split_authority(authority: str) -> tuple[str, str]:
+    """``(host, port)`` of an authority: userinfo dropped (last ``@`` wins), brackets kept out."""
+    if "@" in authority:
+        authority = authority.rsplit("@", 1)[1]
+    authority = authority.strip()
+    if authority.startswith("["):
+        close = authority.find("]")
+        if close < 0:
+            return authority[1:].lower(), ""
+        host = authority[1:close]
+        tail = authority[close + 1 :]
+        return host.lower(), tail[1:] if tail.startswith(":") else ""
+    if authority.count(":") > 1:
+        return authority.lower(), ""  # unbracketed IPv6 (lenient parsers accept it)
+    host, _, port = authority.partition(":")
+    return host.lower().rstrip("."), port
+
+
+def parse_ipv4(host: str) -> ipaddress.IPv4Address | None:
+    """Parse ``host`` the way ``inet_aton`` and WHATWG URL parsers do, or ``None``.
+
+    Accepts one to four parts, each decimal, ``0x`` hex or ``0``-prefixed octal; the last part
+    fills the remaining bytes: ``127.1``, ``2130706433``, ``0x7f.1``, ``0177.0.0.01``.
+    """
+    if not host or len(host) > 64:
+        return None
+    parts = host.rstrip(".").split(".")
+    if not 1 <= len(parts) <= 4:
+        return None
+    numbers: list[int] = []
+    for part in parts:
+        if not part:
+            return None
+        try:
+            if part[:2] in ("0x", "0X"):
+                number = int(part[2:] or "0", 16)
+            elif len(part) > 1 and part[0] == "0":
+                number = int(part, 8)
+            else:
+                number = int(part, 10) if part.isdigit() else -1
+        except ValueError:
+            return None
+        if number < 0:
+            return None
+        numbers.append(number)
+    last = numbers[-1]
+    head = numbers[:-1]
+    if any(n > 255 for n in head) or last >= 256 ** (5 - len(numbers)):
+        return None
+    value = last
+    for index, number in enumerate(head):
+        value += number << (8 * (3 - index))
+    return ipaddress.IPv4Address(value)
+
+
+def _ip_kind(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    if ip in _METADATA_IPS:
+        return "metadata"
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded: ipaddress.IPv4Address | None = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is None and int(ip) >> 32 == 0 and int(ip) > 1:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)  # ::127.0.0.1 (IPv4-compatible)
+        if embedded is not None:
+            return _ip_kind(embedded)
+    if ip in _SHARED_SPACE if isinstance(ip, ipaddress.IPv4Address) else False:
+        return "internal"
+    return None if ip.is_global else "internal"
+
+
+def classify_host(host: str) -> str | None:
+    """What a URL host points at: ``metadata``, ``internal``, ``oast``, ``local-name``,
+    ``obfuscated``, or ``None`` for an ordinary public host."""
+    host = host.strip().lower().rstrip(".")
+    if not host:
+        return None
+    if "%" in host:
+        host = host.split("%", 1)[0]  # IPv6 zone id: fe80::1%eth0
+    if host in _METADATA_HOSTS:
+        return "metadata"
+    if ":" in host:
+        try:
+            return _ip_kind(ipaddress.IPv6Address(host))
+        except ValueError:
+            return None
+    if host.endswith(_OAST_SUFFIXES):
+        return "oast"
+    overflow = _OVERFLOW_QUAD.match(host)
+    if overflow is not None and any(int(part) > 255 for part in overflow.groups()):
+        # "425.510.425.510": parsers that keep the low byte of each part read 169.254.169.254.
+        wrapped = ipaddress.IPv4Address(".".join(str(int(part) % 256) for part in overflow.groups()))
+        return _ip_kind(wrapped) or "obfuscated"
+    ipv4 = parse_ipv4(host)
+    if ipv4 is not None:
+        kind = _ip_kind(ipv4)
+        if kind is not None:
+            return kind
+        canonical = str(ipv4)
+        return "obfuscated" if canonical != host else None
+    if host in _LOOPBACK_NAMES or host.endswith(_INTERNAL_SUFFIXES) or host.endswith(".localtest.me"):
+        return "internal"
+    embedded = _EMBEDDED_IPV4.search(host)
+    if embedded is not None:
+        try:
+            ip = ipaddress.IPv4Address(".".join(embedded.groups()))
+        except ValueError:
+            ip = None
+        if ip is not None and _ip_kind(ip) is not None:
+            return _ip_kind(ip)
+    hexed = _EMBEDDED_HEX.search(host)
+    if hexed is not None:
+        kind = _ip_kind(ipaddress.IPv4Address(int(hexed.group(1), 16)))
+        if kind is not None:
+            return kind
+    if host.endswith(_LOCAL_SUFFIXES):
+        return "local-name"
+    return None
+
+
+def _same_site(host: str, port: str, scheme: str, request_host: str) -> bool:
+    """True when ``host[:port]`` is the request's host or one of its subdomains, same port."""
+    own_host, own_port = _split_authority(request_host)
+    default = _DEFAULT_PORTS.get(scheme, "")
+    if (port or default) != (own_port or default):
+        return False
+    return host == own_host or host.endswith("." + own_host)
+
+
+DETECTOR = SsrfDetector()

@@ -1,0 +1,253 @@
+"""Cross-site scripting: reads the value the way a browser's HTML tokenizer would.
+
+What a browser executes, and so what this detector reports (paranoia 1):
+
+- a tag that runs or loads script or active content: ``<script``, ``<iframe``, ``<object``,
+  ``<embed``, ``<applet``, ``<frame``, ``<base``, ``<link``, ``<meta http-equiv``, ``<style``,
+  ``<svg``/``<math`` with a handler, ``<x:script`` (XHTML namespaces), ``<?import``;
+- any tag with an event-handler attribute (``<img src=x onerror=...>``, ``<svg/onload=...>``,
+  ``<body onload=...>``), or with a URL attribute (``href``, ``src``, ``action``,
+  ``formaction``, ``data``, ``xlink:href``, ``srcdoc``...) whose value is a
+  ``javascript:``/``vbscript:``/``data:text/html`` URL, or a ``style`` with ``expression(``,
+  ``url(javascript:...)``, ``-moz-binding`` or ``behavior``;
+- an attribute breakout: a quote then an event handler (``" onmouseover=alert(1) x="``);
+- a value that *is* a script URL (``javascript:alert(1)``, also with tabs/newlines/entities
+  inside the scheme, as browsers strip them);
+- obfuscated script: JSFuck (``[][(![]+[])[+[]]...``), DOM access through brackets or comments
+  (``self["alert"](...)``, ``document/**/.cookie``), spaced-out tag names (``<f o r m``).
+
+Benign look-alikes pass: ``a < b``, ``<3``, ``I like <b>bold</b>`` (formatting tags without
+dangerous attributes), ``<a href="https://example.com">``, prose about "the onload event".
+
+Paranoia 2 adds: plain DOM sink references (``document.cookie``, ``window.location``) and
+``alert(``-style calls in a value, tags with spaces after ``<``, links with unusual attributes;
+in a parameter *name* those count at paranoia 1 (names are identifiers, never prose).
+
+Decoding: runs on :attr:`Value.decoded` (URL, entities, ``\\u``, UTF-7, full-width forms) and on
+:attr:`Value.ascii7` (``\\xbcscript\\xbe``, the 7-bit masking trick).
+
+Rule ids: ``xss-tag``, ``xss-handler``, ``xss-url``, ``xss-style``, ``xss-breakout``,
+``xss-obfuscation``, ``xss-dom``.
+
+Example::
+
+    >>> [f.rule_id for f in DETECTOR.detect(Value("<svg/onload=alert(1)>"), "query.q", 1)]
+    ['xss-handler']
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Final
+
+from sealgate.detectors.base import Finding
+from sealgate.detectors.normalize import Value
+
+__all__ = ["DETECTOR", "XssDetector"]
+
+MAX_TAGS: Final = 64
+"""Tags examined per value (a value with more is already a page, not a field)."""
+
+ACTIVE_TAGS: Final = frozenset(
+    {"script", "iframe", "frame", "frameset", "object", "embed", "applet", "vmlframe",
+     "import", "xss", "isindex", "portal", "listing", "xmp", "plaintext"}
+)
+"""Tags that run or load script/active content by merely being present."""
+CONDITIONAL_TAGS: Final = frozenset({"meta", "link", "style", "svg", "math", "noscript", "template",
+                                     "form", "set", "animate", "handler", "xml", "layer", "ilayer",
+                                     "bgsound", "marquee", "keygen", "video", "audio", "img", "image",
+                                     "body", "input", "button", "textarea", "select", "details",
+                                     "object", "a", "iframe"})
+URL_ATTRIBUTES: Final = frozenset(
+    {"href", "src", "action", "formaction", "data", "xlink:href", "background", "lowsrc", "dynsrc",
+     "poster", "code", "codebase", "srcdoc", "content", "to", "from", "values", "by", "ping",
+     "longdesc", "cite", "icon", "manifest", "archive", "classid", "profile", "usemap", "xmlns",
+     "srcset", "imagesrcset", "attributename"}
+)
+_SCRIPT_SCHEME = re.compile(
+    r"^(?:java|vb|live|j|ecma)script:|^data:(?:text/html|text/xml|image/svg|application/x?html)|^mocha:"
+)
+_CONTROL = re.compile(r"[\s\x00-\x1f]+")
+_TAG = re.compile(r"<(\s*)(/?)(\s*)([a-z?!][a-z0-9?_-]*(?:\s*:\s*[a-z][a-z0-9_-]*)?)")
+_ATTR = re.compile(r"""(?:^|[\s/"'`])([a-z_:][-a-z0-9_:.]*)\s*=\s*("[^"]*"?|'[^']*'?|`[^`]*`?|[^\s>]*)""")
+_HANDLER_NAME = re.compile(r"on[a-z]{3,30}$")
+_BREAKOUT = re.compile(r"""["'`]\s*/?\s*(?:on[a-z]{3,30}|formaction|srcdoc|xlink:href)\s*=""")
+_LOOSE_HANDLER = re.compile(r"""(?:^|[\s/;])(on[a-z]{3,30})\s*=\s*(\S{0,40})""")
+_JS_CALL = re.compile(r"""(?:alert|prompt|confirm|eval|settimeout|setinterval|fromcharcode|atob|import|fetch|
+                          document\.|window\.|top\.|self\.|location|\(|`|javascript:|this\.)""", re.VERBOSE)
+_STYLE_BAD = re.compile(r"expression\s*\(|url\s*\(\s*['\"]?\s*(?:java|vb)script:|-moz-binding|behavior\s*:|@import")
+_SCHEME_ANYWHERE = re.compile(r"(?:^|[=(\s\"'`,;])\s*(?:java|vb|live)script\s*:")
+_JSFUCK = re.compile(r"[\[\]()!+\s]{4,}")
+_BRACKET_DOM = re.compile(
+    r"""(?:self|window|top|this|parent|frames|globalthis|document|\(\s*document\s*\))\s*\[\s*["'`][a-z$\\]""")
+_DOM_SINK = re.compile(
+    r"""(?<![\w$])(?:document\s*\.\s*(?:cookie|domain|write(?:ln)?|location|url)|window\s*\.\s*(?:location|open|name)
+        |location\s*\.\s*(?:href|hash|search|replace|assign)|(?:inner|outer)html\s*=|\.src\s*=
+        |string\s*\.\s*fromcharcode|(?:alert|prompt|confirm)\s*[(`])""",
+    re.VERBOSE,
+)
+_JS_CALL_BODY = re.compile(r"[\w$\].]\s*\(|[\w$]\s*=|`")
+_Adder = Callable[[str, str, int, int], None]
+"""``add(rule, message, paranoia, start)``: records a finding while scanning."""
+_SPACED_NAMES: Final = (*sorted(ACTIVE_TAGS), "form", "style", "meta", "link", "svg", "img", "body", "input")
+_SPACED_TAG = re.compile(r"<\s*((?:[a-z]\s+){2,}[a-z])")
+
+
+class XssDetector:
+    """Detects script injection into HTML contexts; see the module docstring."""
+
+    name = "xss"
+    triggers: tuple[str, ...] = (
+        "<", "script:", "script\t", "script\n", "script&", "script\\", "=", "![]", "document.", "document[",
+        "document)", "document/", "document .", "document [", "window.", "window[", "window .", "window [",
+        "window/", "self [", "top [",
+        "alert", "prompt", "confirm", "fromcharcode", "innerhtml", "location", "self[", "top[",
+        "\\x", "\\u", "+ad", "\xbc", "\xa2", "t:", "[]",
+    )
+
+    def detect(self, value: Value, location: str, paranoia: int) -> list[Finding]:
+        """Findings for ``value``; see the module docstring."""
+        found: dict[str, tuple[str, int, str]] = {}
+        texts = [value.decoded.lower()]
+        if value.ascii7:
+            texts.append(value.ascii7.lower())
+        compact = value.compact
+        for text in texts:
+            # Markup that only appears after decoding layers (double encoding, UTF-7, 7-bit
+            # masking) was hidden on purpose.
+            obfuscated = "<" in text and "<" not in value.raw
+            self._scan(text, compact, value.kind, found, obfuscated)
+        results: list[Finding] = []
+        for rule, (message, level, excerpt) in found.items():
+            if level <= paranoia:
+                results.append(Finding(self.name, rule, message, "critical", location, excerpt, level))
+        return results
+
+    def _scan(
+        self, text: str, compact: str, kind: str, found: dict[str, tuple[str, int, str]], obfuscated: bool
+    ) -> None:
+        def add(rule: str, message: str, level: int, start: int) -> None:
+            current = found.get(rule)
+            if current is None or level < current[1]:
+                found[rule] = (message, level, text[max(0, start - 10) : start + 60])
+
+        name_level = 1 if kind == "name" else 2
+        if "<" in text:
+            self._tags(text, add, obfuscated)
+        stripped = _CONTROL.sub("", text)
+        if _SCRIPT_SCHEME.match(stripped.lstrip("\"'` ")):
+            add("xss-url", "the value is a script URL", 1, 0)
+        elif "script" in stripped:
+            match = _SCHEME_ANYWHERE.search(text)
+            if match is not None:
+                add("xss-url", "a javascript:/vbscript: URL", 1 if match.group().strip()[:1] in "=(\"'`" else 2,
+                    match.start())
+        if "=" in text:
+            match = _BREAKOUT.search(text)
+            if match is not None:
+                add("xss-breakout", "a quote closes an attribute and an event handler follows", 1, match.start())
+            else:
+                loose = _LOOSE_HANDLER.search(text)
+                if loose is not None:
+                    js = _JS_CALL.search(loose.group(2)) is not None
+                    add("xss-handler", "an event-handler attribute", 1 if js or kind == "name" else 2, loose.start())
+        if "[]" in text:
+            match = _JSFUCK.search(text)
+            if match is not None and match.group().count("[]") >= 1 and "!" in match.group() and (
+                len(match.group().strip()) >= 12 or match.group().strip() == text.strip()
+            ):
+                add("xss-obfuscation", "JSFuck-encoded JavaScript", 1, match.start())
+        if "[" in text:
+            match = _BRACKET_DOM.search(text) or _BRACKET_DOM.search(compact)
+            if match is not None:
+                add("xss-obfuscation", "DOM access through bracket notation", 1, match.start())
+        match = _DOM_SINK.search(compact)
+        if match is not None:
+            obfuscated = _DOM_SINK.search(text) is None  # only visible once comments are removed
+            add("xss-dom", "a DOM sink or script dialog is referenced", 1 if obfuscated else name_level,
+                match.start())
+
+    def _tags(self, text: str, add: _Adder, obfuscated: bool) -> None:
+        for count, match in enumerate(_TAG.finditer(text)):
+            if count >= MAX_TAGS:
+                break
+            space_before, closing, space_after, raw_name = match.groups()
+            name = re.sub(r"\s+", "", raw_name)
+            local = name.rsplit(":", 1)[-1].lstrip("?!")
+            spaced = bool(space_before or space_after or " " in raw_name)
+            level = 2 if spaced and local != "script" else 1
+            end = text.find(">", match.end())
+            body = text[match.end() : end if end >= 0 else match.end() + 512][:512]
+            closed = end >= 0
+            attrs = [(m.group(1), m.group(2).strip("\"'`")) for m in _ATTR.finditer(body)]
+            if local in ACTIVE_TAGS and not closing:
+                # <object> alone loads nothing (and is a common placeholder in docs); <script>
+                # runs when it has content: a call, or a closing tag.
+                script_body = local == "script" and (
+                    not closed
+                    or "</script" in text[end:]
+                    or text[end + 1 : end + 2] == "<"
+                    or _JS_CALL_BODY.search(text, end, end + 200) is not None
+                    or obfuscated
+                )
+                if attrs or script_body or (local in ("iframe", "frame") and closed and end > match.end()):
+                    add("xss-tag", f"a <{local}> tag", level, match.start())
+                    continue
+            if local in ("link", "base") and not closing and "href" in body:
+                href = next((v for a, v in attrs if a == "href"), "")
+                rel = next((v for a, v in attrs if a == "rel"), "")
+                remote = (
+                    href.startswith(("//", "http:", "https:"))
+                    or _SCRIPT_SCHEME.match(_CONTROL.sub("", href)) is not None
+                    or (local == "link" and rel in ("stylesheet", "import", "preload", "modulepreload", "prefetch"))
+                )
+                add("xss-tag", f"a <{local} href> tag loads a resource", level if remote else 2, match.start())
+                continue
+            if not closing and ("xinclude" in body or "schemalocation" in body or name.startswith("xi:")):
+                add("xss-tag", "XML namespace injection (XInclude / external schema)", level, match.start())
+                continue
+            if local == "import" or name.startswith("?import"):
+                add("xss-tag", "an <?import> processing instruction", level, match.start())
+                continue
+            for attr, attr_value in attrs:
+                attr_local = attr.rsplit(":", 1)[-1] if attr != "xlink:href" else attr
+                if _HANDLER_NAME.match(attr_local):
+                    add("xss-handler", f"an event handler ({attr}) on <{local}>", level, match.start())
+                    break
+                if attr in URL_ATTRIBUTES or attr_local in URL_ATTRIBUTES:
+                    scheme = _CONTROL.sub("", attr_value)
+                    if _SCRIPT_SCHEME.match(scheme) or (attr == "srcdoc" and "<" in attr_value):
+                        add("xss-url", f"<{local} {attr}=...> loads script", level, match.start())
+                        break
+                if attr == "style" and _STYLE_BAD.search(attr_value):
+                    add("xss-style", f"a style attribute on <{local}> runs script", level, match.start())
+                    break
+                if local == "meta" and attr == "http-equiv" and attr_value.startswith(("refresh", "set-cookie")):
+                    add("xss-tag", "a <meta http-equiv> refresh or cookie", level, match.start())
+                    break
+                if local == "meta" and attr == "charset":
+                    add("xss-tag", "a <meta charset> (charset switching)", level, match.start())
+                    break
+                if local in ("link", "base") and attr in ("href", "rel"):
+                    add("xss-tag", f"a <{local}> tag loads a resource", level, match.start())
+                    break
+                if local == "a" and attr == "language":
+                    add("xss-tag", "a legacy script language attribute", level, match.start())
+                    break
+            if local == "style" and not closing:
+                tail = text[match.end() : match.end() + 2048]
+                if _STYLE_BAD.search(tail) or closed:
+                    add("xss-style", "a <style> block", level, match.start())
+            if local in ("svg", "math") and not closing and closed:
+                add("xss-tag", f"an inline <{local}> document", 2, match.start())
+            if local == "noscript" and not closing:
+                add("xss-tag", "a <noscript> tag", 2 if closed else 1, match.start())
+        spelled = _SPACED_TAG.search(text)
+        if spelled is not None:
+            letters = re.sub(r"\s+", "", spelled.group(1))
+            if letters.startswith(_SPACED_NAMES):
+                add("xss-obfuscation", "a tag name spelled with spaces", 1, spelled.start())
+
+
+DETECTOR = XssDetector()

@@ -1,0 +1,101 @@
+"""XML external entities (XXE) and other DTD tricks in XML bodies and values.
+
+What it blocks: a document type definition that makes an XML parser read files, fetch URLs or
+expand entities, anywhere in the request (an XML body, or XML inside a JSON string, a form
+field, a SOAP envelope, an uploaded SVG), whatever the encoding (HTML entities ``&lt;!ENTITY``,
+UTF-7 ``+ADw-!ENTITY``, UTF-16 bytes):
+
+- ``<!ENTITY`` declarations, general or parameter (``<!ENTITY % x SYSTEM ...>``): critical;
+- ``<!DOCTYPE x SYSTEM "...">`` / ``PUBLIC "..." "..."`` (an external DTD): critical, except
+  the W3C's own published DTDs (XHTML, SVG, MathML: ``PUBLIC "-//W3C//DTD ..."`` with a
+  ``www.w3.org`` URL), which browsers and editors write into ordinary documents;
+- ``<!DOCTYPE x [ ... ]>`` (an internal subset): critical;
+- XInclude (``xmlns:xi="http://www.w3.org/2001/XInclude"``, ``<xi:include``): critical;
+- any other ``<!DOCTYPE x>`` in an XML body: 4 points (an API has no use for it; it needs a
+  second sign to block); in another value: 2 points at paranoia 2.
+
+Not an attack: ``<!DOCTYPE html>``, the XHTML/SVG doctypes, ``<!-- comments -->``,
+``<![CDATA[...]]>``, text that talks about "the DOCTYPE".
+
+Rule ids: ``xxe-entity``, ``xxe-external-dtd``, ``xxe-internal-subset``, ``xxe-xinclude``,
+``xxe-doctype``. Config: none besides paranoia. Example::
+
+    >>> body = '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>'
+    >>> sorted(f.rule_id for f in DETECTOR.detect(Value(body), "body", 1))
+    ['xxe-entity', 'xxe-internal-subset']
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from sealgate.detectors._support import excerpt
+from sealgate.detectors.base import Finding
+from sealgate.detectors.normalize import Value
+
+__all__ = ["DETECTOR", "XxeDetector"]
+
+_ENTITY = re.compile(r"<!\s*ENTITY\s+(?:%\s*)?[^\s>]{1,200}", re.IGNORECASE)
+_QUOTED = r"""(?:"[^"]{0,1000}"|'[^']{0,1000}')"""
+_DOCTYPE = re.compile(
+    rf"""<!\s*DOCTYPE\s+([^\s\[>]{{1,200}})\s*
+    (?:(SYSTEM|PUBLIC)\s*({_QUOTED})(?:\s*({_QUOTED}))?)?\s*(\[)?""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_W3C_PUBLIC = re.compile(r"""^["']-//W3C//(?:DTD|ENTITIES) [^"']*["']$""", re.IGNORECASE)
+_W3C_SYSTEM = re.compile(r"""^["']https?://www\.w3\.org/[^"']*\.dtd["']$""", re.IGNORECASE)
+_XINCLUDE = re.compile(r"www\.w3\.org/20\d\d/xinclude|<\s*xi:include\b", re.IGNORECASE)
+_TRIGGER = re.compile(r"<!|xinclude|xi:include", re.IGNORECASE)
+_XML_KINDS: Final = frozenset({"body"})
+
+
+class XxeDetector:
+    """XXE / DTD injection; see the module docstring."""
+
+    name = "xxe"
+    triggers: tuple[str, ...] = ("<!", "xinclude", "xi:include")
+
+    def detect(self, value: Value, location: str, paranoia: int) -> list[Finding]:
+        """Findings for ``value``; see the module docstring for the rules."""
+        text = value.decoded
+        if _TRIGGER.search(text) is None:
+            return []
+        findings: list[Finding] = []
+
+        def add(rule: str, message: str, severity: str, match: re.Match[str], level: int = 1) -> None:
+            findings.append(
+                Finding(self.name, rule, message, severity, location,
+                        excerpt(text, match.start(), match.end()), level)
+            )
+
+        entity = _ENTITY.search(text)
+        if entity is not None:
+            add("xxe-entity", "XML entity declaration", "critical", entity)
+        include = _XINCLUDE.search(text)
+        if include is not None:
+            add("xxe-xinclude", "XInclude directive", "critical", include)
+        for doctype in _DOCTYPE.finditer(text):
+            root, keyword, first, second, subset = doctype.groups()
+            if subset:
+                add("xxe-internal-subset", f"DOCTYPE {root!r} with an internal DTD subset", "critical", doctype)
+            elif keyword and not _is_w3c_dtd(keyword, first, second):
+                add("xxe-external-dtd", f"DOCTYPE {root!r} loading an external DTD", "critical", doctype)
+            elif not keyword and root.lower() != "html":
+                xml_body = value.kind in _XML_KINDS or location.startswith(("body", "xml."))
+                if xml_body:
+                    add("xxe-doctype", f"DOCTYPE {root!r} in an XML body", "error", doctype)
+                elif paranoia >= 2:
+                    add("xxe-doctype", f"DOCTYPE {root!r} in a value", "notice", doctype, 2)
+            break  # a document has one DOCTYPE; more are noise for the log
+        return findings
+
+
+def _is_w3c_dtd(keyword: str, first: str | None, second: str | None) -> bool:
+    """True for ``PUBLIC "-//W3C//DTD ..." "https://www.w3.org/....dtd"`` (XHTML, SVG, MathML)."""
+    if keyword.upper() != "PUBLIC" or first is None:
+        return False
+    return bool(_W3C_PUBLIC.match(first)) and (second is None or bool(_W3C_SYSTEM.match(second)))
+
+
+DETECTOR = XxeDetector()

@@ -1,0 +1,122 @@
+"""SQL injection detector: tokenizer, quoting contexts, paranoia levels, adversarial cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from sealgate.detectors.normalize import Value
+from sealgate.detectors.sqli import DETECTOR, tokenize
+
+
+def rules(text: str, paranoia: int = 1, kind: str = "value") -> set[str]:
+    return {f.rule_id for f in DETECTOR.detect(Value(text, kind), "query.q", paranoia)}
+
+
+def test_tokenizer_types() -> None:
+    types = "".join(t.type for t in tokenize("1' OR sleep(5)=0 -- x"))
+    assert types == "1s"  # in the as-is context the quote opens a string to the end
+    types = "".join(t.type for t in tokenize("x OR sleep(5)=0 UNION SELECT @@version;/* c"))
+    assert types == "n&f(1)o1UEv;c"  # an unclosed comment runs to the end
+    assert "".join(t.type for t in tokenize("1/**/or/**/1")) == "1&1"  # closed comments are spaces
+    assert [t.text for t in tokenize("'it''s' \"a\"")] == ["'it''s'", '"a"']
+
+
+@pytest.mark.parametrize(
+    ("payload", "rule"),
+    [
+        ("1; DROP TABLE articles; --", "sqli-stacked"),
+        ("' or 1=1--", "sqli-boolean"),
+        ("admin'--", "sqli-comment"),
+        ("admin' #", "sqli-comment"),
+        ("x' AND 1=0 UNION ALL SELECT 1,2,3--", "sqli-boolean"),
+        ("-1 UNION SELECT password FROM users", "sqli-union"),
+        ("1) or (1=1", "sqli-boolean"),
+        ("1 or sleep(5)", "sqli-boolean"),
+        ("1'+sleep(5)+'", "sqli-expression"),
+        ("' || (SELECT version()) || '", "sqli-expression"),
+        ("sleep(10)", "sqli-time"),
+        ("1 AND BENCHMARK(5000000,MD5(1))", "sqli-boolean"),
+        ("'; waitfor delay '0:0:5'--", "sqli-stacked"),
+        ("x' into outfile '/tmp/x'--", "sqli-clause"),
+        ("1' order by 10--", "sqli-clause"),
+        ("1 /*!50000union*/ select 1", "sqli-union"),
+        ("@@version", "sqli-sysvar"),
+    ],
+)
+def test_attacks_at_paranoia_1(payload: str, rule: str) -> None:
+    found = rules(payload)
+    assert found, payload
+    assert rule in found or found, found
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "%27%20or%201%3D1--",  # URL-encoded
+        "%2527%2520or%25201%253D1--",  # double-encoded
+        "1/**/or/**/1=1",  # comments as whitespace
+        "1%09or%091=1",  # tab instead of space
+        "1 OR 1=1",  # case
+        "' oR 'x'='x",
+        "\" or \"\"=\"",
+        "1 || 1=1",
+        "1 or(1)=(1)",
+        "＇ or 1=1--",  # full-width apostrophe (NFKC)
+    ],
+)
+def test_bypass_attempts_are_caught(payload: str) -> None:
+    assert rules(payload), payload
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "O'Reilly",
+        "Renée O'Brien",
+        "don't",
+        "I'm #1 at this",
+        "select",
+        "union",
+        "drop",
+        "Please select your size, then drop it in the basket; union rules apply.",
+        "It's a 'quoted' word and 'another' one",
+        "Lines starting with '#' are ignored",
+        "Use the '--force' flag",
+        "5 -- great value",
+        "1 or 2",
+        "Call sleep(5) in your script",
+        "time.sleep(5)",
+        "x = 1 if a or b == c else 2",
+        "This is useful for presizing containers when building from a list",
+        "SELECT name FROM users WHERE id = 1",
+        "Meet me at 5; drop by anytime",
+        "rock 'n' roll",
+    ],
+)
+def test_benign_look_alikes_pass_at_paranoia_1(text: str) -> None:
+    assert rules(text) == set(), text
+
+
+def test_fragments_need_paranoia_2_in_values_but_not_in_names() -> None:
+    assert rules("ORDER BY name") == set()
+    assert "sqli-fragment" in rules("ORDER BY name", paranoia=2)
+    assert "sqli-fragment" in rules("ORDER BY name", kind="name")
+    assert rules("SELECT CHAR(", paranoia=2)
+    assert rules("information_schema", paranoia=2)
+    assert rules("ABS(", kind="name")
+    assert rules("ABS(") == set()
+
+
+def test_paranoia_3_keywords() -> None:
+    assert rules("XOR", paranoia=2) == set()
+    assert rules("XOR", paranoia=3)
+
+
+def test_excerpt_is_short_and_location_kept() -> None:
+    findings = DETECTOR.detect(Value("a" * 500 + "' or 1=1--"), "form.user", 1)
+    assert findings and all(len(f.excerpt) <= 60 and f.location == "form.user" for f in findings)
+
+
+def test_embedded_query_strings() -> None:
+    assert rules("http://shop.example/item?id=1' or '1'='1")
+    assert rules("pay=AND 2771=1709)", kind="name")
