@@ -53,7 +53,7 @@ async def test_demo_prints_commands_that_work(tmp_path: Path) -> None:
                 if cmd.endswith("\\"):
                     cmd = cmd[:-1] + " " + lines[i + 1].strip()
                 joined.append(cmd)
-        assert len(joined) == len(commands) >= 7
+        assert len(joined) == len(commands) >= 8
         results = {}
         for cmd in joined:
             results[cmd] = await _curl(cmd)
@@ -70,6 +70,8 @@ async def test_demo_prints_commands_that_work(tmp_path: Path) -> None:
         assert legacy_via_gateway[0] in (400, 403)
         legacy_direct = next(v for k, v in by_kind.items() if "legacy" in k and f":{api_port}/" in k)
         assert legacy_direct[0] == 200  # the flaw is real: the direct call runs the DROP
+        union = next(v for k, v in by_kind.items() if "UNION" in k)
+        assert union[0] == 403, union
         reset = next(v for k, v in by_kind.items() if "reset" in k)
         assert reset[0] in (200, 204)
         tail = re.search(r"tail -n 3 (\S+)", printed)

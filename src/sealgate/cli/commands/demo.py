@@ -92,6 +92,10 @@ Try it (another terminal):
   curl -s '{api}/api/v1/legacy/articles?{inject}'     # directly: the table is gone
   curl -s -X POST {api}/api/v1/admin/reset                 # put it back
 
+  # free text cannot be typed by the spec, so the detection engine judges it: 403, explained in the audit log
+  curl -s "{gw}/api/v1/articles?q=x%27%20UNION%20SELECT%20email,phone%20FROM%20customers--"
+  grep '"protection":"injection"' {workdir}/audit.jsonl | tail -n 1
+
   # the audit log: one JSON event per request, blocked or not
   tail -n 3 {workdir}/audit.jsonl
 
