@@ -123,3 +123,25 @@ async def test_serve_proxies_reports_health_and_shuts_down_gracefully(
             await proc.wait()
     stderr = (await proc.stderr.read()).decode() if proc.stderr else ""
     assert "Traceback" not in stderr
+
+
+async def test_quick_mode_with_tunnel_publishes_keys_kept_across_restarts(upstream: str, tmp_path: Path) -> None:
+    seen: list[bytes] = []
+    for _ in range(2):
+        port = free_port()
+        proc = await asyncio.create_subprocess_exec(
+            SEALGATE, "serve", "--upstream", upstream, "--port", str(port), "--no-admin", "--tunnel",
+            "--audit", str(tmp_path / "audit.jsonl"), cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            await _wait_http(f"http://127.0.0.1:{port}/.well-known/ohttp-gateway")
+            async with aiohttp.ClientSession() as client:
+                async with client.get(f"http://127.0.0.1:{port}/.well-known/ohttp-gateway") as resp:
+                    assert resp.status == 200 and resp.content_type == "application/ohttp-keys"
+                    seen.append(await resp.read())
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(proc.wait(), 20)
+    assert seen[0] == seen[1]  # generated once in the embedded store, then reused
+    assert (tmp_path / ".sealgate" / "secrets.json").exists()
