@@ -43,7 +43,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     leaks = [line[:200] for line in _LOG_LINES if any(s in line for s in PLANTED_SECRETS)]
     basetemp = session.config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
     for path in basetemp.rglob("*"):
-        if path.is_file() and path.suffix in (".jsonl", ".log", ".json", ".db") or ".jsonl." in path.name:
+        if path.is_file() and (path.suffix in (".jsonl", ".log", ".json", ".db") or ".jsonl." in path.name):
             data = path.read_bytes()
             leaks += [f"{path}: {s}" for s in PLANTED_SECRETS if s.encode() in data]
     if leaks:

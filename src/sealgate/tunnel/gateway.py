@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import calendar
 import email.utils
-import re
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
