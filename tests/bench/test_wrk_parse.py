@@ -1,4 +1,4 @@
-"""The wrk-output parser of bench/load.py, on real wrk 4.1 output captured into tests/bench/data/.
+"""bench/load.py helpers: the wrk-output parser on real wrk 4.1 output (tests/bench/data/), ratios, CPU.
 
 Samples (wrk -t2 -c64 --latency against the modsec-reference lab, 2-vCPU machine):
 - wrk_get_backend.txt                  GET shape, nginx backend direct: microsecond latencies, no errors
@@ -12,7 +12,9 @@ Samples (wrk -t2 -c64 --latency against the modsec-reference lab, 2-vCPU machine
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
 
@@ -147,3 +149,15 @@ def test_median_run_and_ratio() -> None:
     results = {"a": m, "b": load.Measurement("b", "get", preflight_status=200, runs=[mid])}
     assert load.ratio(results, "a", "b") == pytest.approx(267.94 / 220.64)
     assert load.ratio(results, "a", "missing") is None
+
+
+def test_process_tree_cpu() -> None:
+    # CPU time of a process tree from /proc: counts this process, and None for a pid that does not exist.
+    before = load.process_tree_cpu_s(os.getpid())
+    assert before is not None
+    deadline = time.process_time() + 0.05
+    while time.process_time() < deadline:
+        pass
+    after = load.process_tree_cpu_s(os.getpid())
+    assert after is not None and after >= before + 0.02
+    assert load.process_tree_cpu_s(2**22 + 12345) is None  # above pid_max's default ceiling
