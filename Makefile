@@ -18,7 +18,8 @@ test: setup system-packages services
 
 bench: setup system-packages
 	$(BIN)/python bench/micro_pipeline.py
-	$(BIN)/python bench/load.py
+	$(BIN)/python bench/load.py --variant core=bench/configs/core.yaml \
+		--variant protected=bench/configs/protected.yaml
 
 lint: setup
 	$(BIN)/ruff check src tests bench
