@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from typing import Any
+from urllib.parse import unquote_plus
 
 from sealgate.observability.settings import ObservabilityConfig
 from sealgate.pipeline.exchange import Exchange
@@ -58,7 +59,7 @@ def build_event(exchange: Exchange, settings: ObservabilityConfig) -> dict[str, 
         "path": exchange.path,
         "route": exchange.route.path_template,
         "operation_id": exchange.route.operation_id or None,
-        "query_params": sorted({name for name, _ in exchange.query}) if exchange.query_string else [],
+        "query_params": _query_names(exchange.query_string) if exchange.query_string else [],
         "identity": _identity(exchange),
         "verdict": outcome,
         "status": status,
@@ -78,6 +79,19 @@ def build_event(exchange: Exchange, settings: ObservabilityConfig) -> dict[str, 
     for key, value in exchange.audit.items():
         event.setdefault(key, value)
     return event
+
+
+def _query_names(query_string: bytes) -> list[str]:
+    """Parameter names only (values may be secrets), without decoding values we never log."""
+    names: set[str] = set()
+    for item in query_string.decode("latin-1").split("&"):
+        name = item.split("=", 1)[0]
+        if not name:
+            continue
+        if "%" in name or "+" in name:
+            name = unquote_plus(name)
+        names.add(name)
+    return sorted(names)
 
 
 def _identity(exchange: Exchange) -> dict[str, Any] | None:
