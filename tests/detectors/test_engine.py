@@ -122,8 +122,8 @@ def test_megabyte_of_nasty_input_in_bounded_time() -> None:
     engine = DetectionEngine(all_detectors(), paranoia=3)
     nasty = ("'\"<a onx=(/*--" * 8000) + ("%25%32%37" * 20000) + ("((((((((" * 20000) + ("{{${" * 20000)
     nasty = (nasty * 2)[:1_000_000]
-    start = time.perf_counter()
+    start = time.process_time()
     engine.inspect([("body", nasty, "body")])
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     # Generous bound (shared CI machines): the point is linear time, not speed.
     assert elapsed < 30.0, elapsed

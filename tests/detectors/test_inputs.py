@@ -110,3 +110,46 @@ def test_json_location_quotes_odd_keys() -> None:
     assert json_location("body.$", "name") == "body.$.name"
     assert json_location("body.$", 3) == "body.$[3]"
     assert json_location("body.$", "a'b") == "body.$['a\\'b']"
+
+
+# --- opaque (non-textual) bodies ----------------------------------------------------------------
+
+
+def _random_bytes(size: int, seed: int = 20240503) -> bytes:
+    import random
+
+    return random.Random(seed).randbytes(size)
+
+
+def test_a_3_mb_random_binary_upload_is_bounded_and_not_blocked() -> None:
+    from sealgate.detectors.engine import DetectionEngine
+    from sealgate.detectors.inputs import MAX_OPAQUE_BODY
+
+    body = _random_bytes(3 * 1024 * 1024)
+    for media in ("application/octet-stream", "image/png", "application/pdf"):
+        exchange = _exchange(method="POST", headers=[("content-type", media)], body=body)
+        inspected = [raw for loc, raw, _ in iter_inputs(exchange) if loc == "body"]
+        # Bounded work: at most the first 64 KiB are looked at, whatever the body's size.
+        assert sum(map(len, inspected)) <= MAX_OPAQUE_BODY
+        result = DetectionEngine().assess(exchange)
+        assert not result.blocked, (media, result.findings)
+
+
+def test_an_opaque_body_still_shows_a_payload_in_its_first_64_kib() -> None:
+    from sealgate.detectors.engine import DetectionEngine
+
+    payload = b"x' OR 1=1 -- <?php system($_GET['c']); ?>"
+    binary = b"\x89PNG\r\n\x1a\n\x00\x00" + _random_bytes(512) + b"\x00" + payload + b"\x00" + _random_bytes(512)
+    text = b"plain words " * 100 + payload
+    for body in (binary, text):
+        exchange = _exchange(method="POST", headers=[("content-type", "application/octet-stream")], body=body)
+        assert DetectionEngine().assess(exchange).blocked
+    # Past 64 KiB of an opaque upload: not inspected (the documented trade-off) ...
+    late = _random_bytes(70_000) + payload
+    exchange = _exchange(method="POST", headers=[("content-type", "application/octet-stream")], body=late)
+    assert all(payload.decode() not in raw for _, raw, _ in iter_inputs(exchange))
+    # ... but a textual or unlabelled body is inspected whole.
+    padded = b"a" * 70_000 + b" " + payload
+    for headers in ([("content-type", "text/plain")], []):
+        exchange = _exchange(method="POST", headers=headers, body=padded)
+        assert DetectionEngine().assess(exchange).blocked

@@ -83,7 +83,7 @@ def test_large_input_decodes_in_bounded_time() -> None:
     import time
 
     nasty = ("%25%32%35" * 50_000) + ("&#x26;" * 50_000) + ("/*" * 100_000) + ("\\u00" * 50_000)
-    start = time.perf_counter()
+    start = time.process_time()
     value = Value(nasty)
     _ = value.compact, value.ascii7
-    assert time.perf_counter() - start < 2.0
+    assert time.process_time() - start < 10.0  # a guard against quadratic work, not a speed test

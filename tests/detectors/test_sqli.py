@@ -104,7 +104,8 @@ def test_fragments_need_paranoia_2_in_values_but_not_in_names() -> None:
     assert rules("SELECT CHAR(", paranoia=2)
     assert rules("information_schema", paranoia=2)
     assert rules("ABS(", kind="name")
-    assert rules("ABS(") == set()
+    # A cut-off SQL call as the whole short value is SQL at paranoia 1 (see the short-value tests).
+    assert rules("ABS(") == {"sqli-function"}
 
 
 def test_paranoia_3_keywords() -> None:
@@ -120,3 +121,70 @@ def test_excerpt_is_short_and_location_kept() -> None:
 def test_embedded_query_strings() -> None:
     assert rules("http://shop.example/item?id=1' or '1'='1")
     assert rules("pay=AND 2771=1709)", kind="name")
+
+
+@pytest.mark.parametrize(
+    ("payload", "rule"),
+    [
+        ("ABS(", "sqli-function"),
+        ("if (", "sqli-function"),
+        ("password?(", "sqli-function"),
+        ("concat(0x223e,version(),0x3c)", "sqli-function"),
+        ("ascii(substr(user(),1,1))>64", "sqli-function"),
+        ("version()", "sqli-function"),
+        ("AND 6698=(", "sqli-boolean"),
+        ("or class!=\"", "sqli-boolean"),
+        ("||(c===", "sqli-boolean"),
+        ("'3085'='30", "sqli-boolean"),
+        ("1!=11", "sqli-boolean"),
+        ("something LIKE '", "sqli-boolean"),
+        ("\"'", "sqli-comment"),
+        ("FROM termine WHERE tag=1", "sqli-fragment"),
+        ("` AS `edit_user_id` from", "sqli-fragment"),
+        ("sp_password", "sqli-fragment"),
+        ("x (select (case when 1=1 then 1 else 0 end))", "sqli-fragment"),
+        ("tag1 (select null)", "sqli-expression"),
+        ("abc,(select count(x))", "sqli-expression"),
+    ],
+)
+def test_short_non_prose_values_at_paranoia_1(payload: str, rule: str) -> None:
+    assert rule in rules(payload), payload
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "max(3, 4)",
+        "Year (2024)",
+        "format(date, 'YYYY')",
+        "str(object='') -> str",
+        '"hello" = "world"',
+        "11=1",
+        "1=11",
+        "Order by phone",
+        "from A to B",
+        "4 as the answer from me",
+        "3 as well from",
+        "salt and pepper",
+        "SELECT * FROM users WHERE id = 1",
+        "2e2 == 20 is true and true is represented as 1.0.",
+    ],
+)
+def test_short_value_look_alikes_pass(text: str) -> None:
+    assert rules(text) == set(), text
+
+
+def test_short_value_rules_leave_prose_alone() -> None:
+    # The same SQL call inside a sentence of eight or more words is prose, not a parameter.
+    assert rules("ABS(") == {"sqli-function"}
+    assert rules("please call abs( on the value before you compare the two numbers here") == set()
+    assert rules("and 1=1'") == {"sqli-boolean"}
+    assert rules("and 1=1 holds, which the teacher wrote on the board for the whole class") == set()
+    # Values longer than SHORT_VALUE_CHARS are left to the breakout rules.
+    assert rules("AND 6698=(" + " x" * 200) == set()
+
+
+def test_name_value_pair_sent_as_one_name() -> None:
+    assert rules("pay=sleep(", kind="name")
+    assert rules("pay=AND 1=(", kind="name") == {"sqli-boolean"}
+    assert rules("pay=monthly", kind="name") == set()

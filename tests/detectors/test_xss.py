@@ -77,6 +77,37 @@ def test_benign_markup_and_prose(text: str) -> None:
 
 
 def test_dom_references_need_paranoia_2_in_values() -> None:
-    assert rules("window.location") == set()
-    assert rules("window.location", paranoia=2) == {"xss-dom"}
+    # Mentioned in words: paranoia 2. As the whole value (script, not a sentence): paranoia 1.
+    assert rules("redirect with window.location when the user logs out") == set()
+    assert rules("redirect with window.location when the user logs out", paranoia=2) == {"xss-dom"}
+    assert rules("window.location") == {"xss-dom"}
+    assert rules("';document.cookie") == {"xss-dom"}
     assert rules("document.cookie", kind="name") == {"xss-dom"}
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "<link / asdf href /=",
+        "<BASE dsfds HREF / =",
+        "' in foo.bar=",
+        "\";document.domain=",
+        '"in valueOf=',
+    ],
+)
+def test_tags_and_js_breakouts_that_are_the_value(payload: str) -> None:
+    assert rules(payload), payload
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'by adding <base href="url"> to html',
+        '"in stock"',
+        '", name=foo',
+        "' + x.y == 2",
+        "window.location is how you redirect in javascript code",
+    ],
+)
+def test_js_and_tag_look_alikes_pass(text: str) -> None:
+    assert rules(text) == set(), text

@@ -102,7 +102,7 @@ def test_pathological_megabyte_in_bounded_time(detector: Detector) -> None:
 
     engine = DetectionEngine([detector], paranoia=3)
     for text in nasty:
-        start = time.perf_counter()
+        start = time.process_time()  # CPU time: other processes on a shared machine do not count
         engine.inspect([("body", text, "body")])
-        # Generous: ~1 s on a loaded 2-core CI machine; catastrophic backtracking takes minutes.
-        assert time.perf_counter() - start < 5.0, (detector.name, text[:20])
+        # Generous (~1 s here): the guard is against catastrophic backtracking, which takes minutes.
+        assert time.process_time() - start < 20.0, (detector.name, text[:20])

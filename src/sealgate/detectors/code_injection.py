@@ -66,6 +66,7 @@ Config: none besides paranoia. Example::
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Final, Protocol
 
@@ -266,11 +267,71 @@ _B64_MARKERS = re.compile(
     rb"_\$\$ND_FUNC\$\$_|__js_function|<\?php|\$\{jndi:|\xac\xed\x00\x05|O:\d{1,4}:\"[\w\\]{1,100}\":\d"
     rb"|java\.lang\.(?:Runtime|ProcessBuilder)|child_process|\beval\s*\(|\bsystem\s*\(|passthru\s*\(|/bin/(?:ba)?sh",
 )
+def _b64_cores(literal: bytes) -> list[str]:
+    """The base64 characters that ``literal`` fully determines, at each of the three alignments.
+
+    Whatever surrounds ``literal`` in the decoded bytes, its base64 text contains one of these
+    (lower-cased, with the URL-safe ``-``/``_`` spellings of ``+``/``/`` as well), so they are
+    sound prefilter triggers for "a base64 token decodes to something containing ``literal``".
+    """
+    cores: set[str] = set()
+    for shift in range(3):
+        encoded = base64.b64encode(bytes(shift) + literal).decode("ascii").rstrip("=")
+        first = -(-8 * shift // 6)  # first character whose 6 bits all lie inside the literal
+        last = (8 * (shift + len(literal))) // 6  # one past the last such character
+        core = encoded[first:last].lower()
+        variants = {core}
+        for plain, safe in (("+", "-"), ("/", "_")):
+            variants |= {v.replace(plain, safe) for v in variants}
+        cores |= variants
+    return sorted(cores)
+
+
+def _case_variants(word: bytes) -> list[bytes]:
+    """Every upper/lower-case spelling of ``word`` (for IGNORECASE patterns)."""
+    forms = [b""]
+    for byte in word:
+        char = bytes((byte,))
+        options = {char.lower(), char.upper()}
+        forms = [form + option for form in forms for option in sorted(options)]
+    return forms
+
+
+def _build_triggers() -> tuple[str, ...]:
+    """Literal triggers: each rule below is reachable only when one of them is in the value.
+
+    Derived rule by rule (see each gate in :func:`_php`, :func:`_java`, :func:`_node`):
+    ``<?`` open tag; ``(`` any call (function, callable obfuscation, OGNL/SpEL, Node); ``$``
+    variable functions and superglobals; ``//`` wrappers; ``includ``/``requir`` include
+    statements; ``:"`` serialized objects; ``.ph`` script uploads; the literal alternatives of
+    the php.ini, PHP-name, Java-class, Java-gadget, Java-expression and Node gates; the Java
+    serialization magic; and for the base64 rules, the base64 text of every marker (case
+    variants for the case-insensitive Java keywords) at the three alignments.
+    """
+    words: set[str] = {"<?", "(", "$", "//", "includ", "requir", ':"', ".ph"}
+    words |= set(_INI_GATE.pattern.replace("(?:pre|ap)", "pre|auto_ap").replace("\\.", ".").split("|"))
+    words |= set(_PHP_NAMES.pattern.strip("(?:)").replace("(?:_array)?", "").split("|"))
+    words |= {"java", "com.", "org.", "sun.", "groovy", "ognl", "bsh.", "clojure", "weblogic"}
+    words |= set(_JAVA_GADGET_GATE.pattern.split("|"))
+    words |= {"#_memberaccess", "ognlcontext", "@java.lang.", "#context", "classloader", "@ognl.", "#application",
+              "#session"}  # the _JAVA_EXPRESSION alternatives without "("
+    words |= set(_NODE_GATE.pattern.split("|"))
+    words |= {"ro0ab", "kztaau", "cs7qaf", "\xac\xed", "aced0005"}
+    markers = [b"_$$ND_FUNC$$_", b"__js_function", b"<?php", b"${jndi:", b"\xac\xed\x00\x05", b"java.lang.",
+               b"child_process", b"eval", b"system", b"passthru", b"/bin/"]
+    markers += [b"O:%d:\"" % d for d in range(10)] + [b"O:%02d" % d for d in range(100)]
+    for keyword in (b"runt", b"proc", b"clon", b"forc", b"inst", b"invo", b"prot", b"whil", b"java"):
+        markers += _case_variants(keyword)
+    for marker in markers:
+        words.update(_b64_cores(marker))
+    return tuple(sorted(w for w in words if w))
+
+
 class CodeInjectionDetector:
     """PHP / Java / Node.js code injection; see the module docstring."""
 
     name = "code_injection"
-    triggers: tuple[str, ...] | None = None  # base64 tokens can be anything: always run
+    triggers: tuple[str, ...] = ()  # set below, once the gates are defined
 
     def detect(self, value: Value, location: str, paranoia: int) -> list[Finding]:
         """Findings for ``value``; see the module docstring for the rules."""
@@ -557,4 +618,5 @@ def _base64(text: str, paranoia: int, add: _Add, seen: set[str]) -> None:
                     "critical" if paranoia >= 2 or only else "error", start, end)
 
 
+CodeInjectionDetector.triggers = _build_triggers()
 DETECTOR = CodeInjectionDetector()

@@ -79,7 +79,22 @@ _WINDOW_OVERLAP: Final = 512
 
 # Anything that a decoding layer (or ``compact``) could change: then the decoded text and the
 # compact form are probed as well as the raw text.
+_JOIN: Final = " \x00 "
+"""Joins the raw probes of one request (each probe is padded with one space on both sides)."""
 _NEEDS_DECODE = re.compile(r"[%&\\\x01-\x1f]|\+A[CD]|[^\x00-\x7f]|/\*|  ")
+_DECODE_CHARS = re.compile(r"[%&\\\x01-\x1f]")
+
+
+def _needs_decode(joined: str) -> bool:
+    """``_NEEDS_DECODE.search(joined) is not None``, as a few C scans instead of one slow regex."""
+    return (
+        not joined.isascii()
+        or _DECODE_CHARS.search(joined) is not None
+        or "/*" in joined
+        or "  " in joined
+        or "+AC" in joined
+        or "+AD" in joined
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,21 +170,33 @@ class DetectionEngine:
 
     def _inspect(self, inputs: Iterable[Input], skip: Collection[str]) -> list[Finding]:
         limit = self.max_value_chars
-        raws = [item for item in inputs if item[1] and item[0] not in skip]
+        # ``skip`` is applied only to the values the prefilter selects (below): a value no
+        # detector wants yields nothing either way, and most values of most requests are such.
+        raws = [item for item in inputs if item[1]]
         if not raws:
             return []
         texts = [item[1] for item in raws]
         if max(map(len, texts)) > limit:
             raws = _windows(raws, limit)
             texts = [item[1] for item in raws]
-        # Probe texts for the prefilter: the lower-cased raw text of every value, and for the
-        # few values a decoding layer could change, their decoded and compact forms as well.
-        probes = [f" {text.lower()} " for text in texts]
-        owners: list[int] | None = None
-        values: dict[int, Value] = {}
+        count = len(texts)
         joined = "\x00".join(texts)
-        if _NEEDS_DECODE.search(joined) is not None or joined.count("\x00") != len(texts) - 1:
-            owners = list(range(len(texts)))
+        prefilter = self._prefilter
+        values: dict[int, Value] = {}
+        if not _needs_decode(joined) and joined.count("\x00") == count - 1:
+            # The common case: no value a decoding layer could change, so each value's only probe
+            # is its lower-cased raw text, and (ASCII) the whole request is one probe string.
+            probes = [" " + _JOIN.join(texts).lower() + " "] if joined.isascii() else [
+                f" {text.lower()} " for text in texts]
+            if len(probes) == 1:
+                wanted_by_value = _split_candidates(prefilter, probes[0], texts)
+            else:
+                wanted_by_value = dict(enumerate(prefilter.candidates(probes, None, count)))
+        else:
+            # Probe texts for the prefilter: the lower-cased raw text of every value, and for the
+            # few values a decoding layer could change, their decoded and compact forms as well.
+            probes = [f" {text.lower()} " for text in texts]
+            owners = list(range(count))
             starts = list(accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
             flagged = {bisect_right(starts, m.start()) - 1 for m in _NEEDS_DECODE.finditer(joined)}
             flagged.update(i for i, text in enumerate(texts) if "\x00" in text)
@@ -180,14 +207,25 @@ class DetectionEngine:
                 probes.append(f" {value.compact} ")
                 owners.append(index)
                 owners.append(index)
+            wanted_by_value = dict(enumerate(prefilter.candidates(probes, owners, count)))
+        if prefilter.has_location_triggers:
+            for index, extra in prefilter.location_candidates([item[0] for item in raws]).items():
+                wanted = wanted_by_value.get(index)
+                if wanted is None:
+                    wanted_by_value[index] = extra
+                else:
+                    wanted.update(extra)
         findings: list[Finding] = []
         paranoia = self.paranoia
         detectors = self._detectors
         excluded = self._exclude
-        for index, wanted in enumerate(self._prefilter.candidates(probes, owners, len(texts))):
+        for index in sorted(wanted_by_value):
+            wanted = wanted_by_value[index]
             if not wanted:
                 continue
             location, raw, kind = raws[index]
+            if location in skip:
+                continue
             value = values.get(index) or Value(raw, kind)
             for detector_index in sorted(wanted):
                 detector = detectors[detector_index]
@@ -207,6 +245,30 @@ class DetectionEngine:
     def inspect_value(self, raw: str, location: str = "value", kind: str = "value") -> list[Finding]:
         """Findings for one string."""
         return self.inspect([(location, raw, kind)])
+
+
+def _split_candidates(prefilter: Prefilter, probe: str, texts: list[str]) -> dict[int, set[int]]:
+    """Candidates from one probe of all values joined by ``" \\x00 "`` (ASCII, no NUL inside).
+
+    Only values with a detector to run appear in the result (plus every value when some
+    detector has no triggers).
+    """
+    if prefilter.always:
+        # Detectors without triggers run everywhere: fall back to one probe per value.
+        return dict(enumerate(prefilter.candidates([f" {t.lower()} " for t in texts])))
+    result: dict[int, set[int]] = {}
+    starts: list[int] | None = None
+    for end, indices in prefilter.matches(probe):
+        if starts is None:
+            # Value i's text starts at starts[i]; each separator " \x00 " is three characters.
+            starts = list(accumulate((len(t) + 3 for t in texts[:-1]), initial=1))
+        index = bisect_right(starts, end) - 1
+        wanted = result.get(index)
+        if wanted is None:
+            result[index] = set(indices)
+        else:
+            wanted.update(indices)
+    return result
 
 
 def _windows(raws: list[Input], limit: int) -> list[Input]:

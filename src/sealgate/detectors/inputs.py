@@ -37,6 +37,16 @@ the :class:`~sealgate.detectors.normalize.Value`'s job.
 Binary multipart files (non-text content type) are not inspected, only their names; JSON
 numbers, booleans and nulls carry no payload and are not yielded.
 
+Opaque bodies: a body whose media type is neither textual (``text/*``, JSON, XML, form,
+multipart, JavaScript, GraphQL, YAML, ``+json``/``+xml``) nor missing (an unlabelled body may be
+anything, so it is inspected whole) is an upload the upstream does not read as text: an image,
+``application/octet-stream``, a PDF. Running text detectors over megabytes of random bytes costs
+seconds and finds "SQL" by chance, so only its first :data:`MAX_OPAQUE_BODY` bytes (64 KiB) are
+inspected, and when those are binary (a NUL byte, or not UTF-8), only their printable ASCII runs
+of 8 characters or more, one per line (what ``strings`` shows: a script smuggled into an upload).
+The trade-off: a payload hidden past 64 KiB of an opaque upload is not seen; a route that parses
+such a body as text should declare its real content type.
+
 Example::
 
     >>> ex = Exchange(method="GET", path="/a", query_string=b"id=1%27")
@@ -47,7 +57,7 @@ Example::
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Final
 
 from sealgate.detectors.normalize import url_decode
@@ -56,7 +66,7 @@ from sealgate.errors import BodyParseError
 if TYPE_CHECKING:
     from sealgate.pipeline.exchange import Exchange
 
-__all__ = ["MAX_JSON_DEPTH", "SKIPPED_HEADERS", "Input", "iter_inputs", "json_location"]
+__all__ = ["MAX_JSON_DEPTH", "MAX_OPAQUE_BODY", "SKIPPED_HEADERS", "Input", "iter_inputs", "json_location"]
 
 Input = tuple[str, str, str]
 """``(location, raw, kind)``."""
@@ -111,6 +121,14 @@ SKIPPED_HEADERS: Final = frozenset(
 MAX_JSON_DEPTH: Final = 64
 """Deeper JSON is walked no further (the rest is yielded as one serialized value)."""
 
+MAX_OPAQUE_BODY: Final = 65536
+"""Bytes of an opaque (non-textual) body that are inspected; see the module docstring."""
+
+_TEXTUAL_BODY = re.compile(
+    r"^(?:text/|multipart/|application/(?:json|xml|x-www-form-urlencoded|(?:x-)?javascript|ecmascript|graphql"
+    r"|(?:x-)?yaml|x-ndjson|jsonl?|csv)$|[^;]*\+(?:json|xml)$)"
+)
+_PRINTABLE_RUN = re.compile(rb"[\t\n\r\x20-\x7e]{8,}")
 _TEXTUAL_PART = re.compile(r"^(text/|application/(json|xml|x-www-form-urlencoded|javascript)|[^;]*\+(json|xml))")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
@@ -198,7 +216,9 @@ def _body_inputs(exchange: Exchange) -> Iterator[Input]:
         yield "body", _text(body), "body"
         return
     if parsed is None:
-        yield "body", _text(body), "body"
+        text = _text(body) if not media or _TEXTUAL_BODY.match(media) else _opaque_text(body)
+        if text:
+            yield "body", text, "body"
         return
     if media == "multipart/form-data":
         yield from _multipart_inputs(parsed)
@@ -217,6 +237,18 @@ def _text(data: bytes) -> str:
         return data.decode("latin-1")
 
 
+def _opaque_text(body: bytes) -> str:
+    """What is inspected of an opaque body: its first 64 KiB, or their printable runs if binary."""
+    data = body[:MAX_OPAQUE_BODY]
+    if b"\x00" not in data:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.start >= len(data) - 3 and len(data) == MAX_OPAQUE_BODY and exc.reason == "unexpected end of data":
+                return data[: exc.start].decode("utf-8")  # the cut fell inside a character
+    return "\n".join(run.decode("ascii") for run in _PRINTABLE_RUN.findall(data))
+
+
 def json_location(parent: str, key: str | int) -> str:
     """The location of ``key`` under ``parent``: ``body.$.items[3]``, ``body.$['a b']``."""
     if isinstance(key, int):
@@ -228,39 +260,45 @@ def json_location(parent: str, key: str | int) -> str:
 
 
 def _json_inputs(root: Any, root_location: str, _depth: int = 0) -> list[Input]:
-    """Keys and string leaves of a JSON document, depth-first, in document order."""
+    """Keys and string leaves of a JSON document, depth-first, in document order.
+
+    Each object's keys come first, then its members' subtrees in order. Recursion is bounded by
+    :data:`MAX_JSON_DEPTH` (deeper containers are yielded as one serialized value), so a deeply
+    nested body cannot exhaust the C stack.
+    """
     out: list[Input] = []
-    append = out.append
-    # An explicit stack (not recursion): a deeply nested body cannot exhaust the C stack.
-    stack: list[tuple[Any, str, int]] = [(root, root_location, 0)]
-    pop = stack.pop
-    while stack:
-        node, location, depth = pop()
-        if isinstance(node, str):
-            append((location, node, "value"))
-        elif isinstance(node, dict):
-            if depth >= MAX_JSON_DEPTH:
-                append((location, repr(node), "value"))
-                continue
-            children: list[tuple[Any, str, int]] = []
-            for key, child in node.items():
-                child_location = (
-                    f"{location}.{key}" if key.isidentifier() else json_location(location, key)
-                )
-                append((f"{child_location}:key", key, "name"))
-                if isinstance(child, (str, dict, list)):
-                    children.append((child, child_location, depth + 1))
-            stack.extend(reversed(children))
-        elif isinstance(node, list):
-            if depth >= MAX_JSON_DEPTH:
-                append((location, repr(node), "value"))
-                continue
-            stack.extend(
-                (child, f"{location}[{index}]", depth + 1)
-                for index, child in reversed(list(enumerate(node)))
-                if isinstance(child, (str, dict, list))
-            )
+    if isinstance(root, str):
+        out.append((root_location, root, "value"))
+    elif isinstance(root, (dict, list)):
+        _json_walk(root, root_location, 0, out.append)
     return out
+
+
+def _json_walk(node: dict[str, Any] | list[Any], location: str, depth: int,
+               append: Callable[[Input], None]) -> None:
+    """Append the inputs of container ``node`` (at ``location``, nesting ``depth``)."""
+    if depth >= MAX_JSON_DEPTH:
+        append((location, repr(node), "value"))
+        return
+    depth += 1
+    if type(node) is dict or isinstance(node, dict):
+        children: list[tuple[Any, str]] = []
+        for key, child in node.items():
+            child_location = f"{location}.{key}" if key.isidentifier() else json_location(location, key)
+            append((child_location + ":key", key, "name"))
+            if isinstance(child, (str, dict, list)):
+                children.append((child, child_location))
+        for child, child_location in children:
+            if isinstance(child, str):
+                append((child_location, child, "value"))
+            else:
+                _json_walk(child, child_location, depth, append)
+        return
+    for index, child in enumerate(node):
+        if isinstance(child, str):
+            append((f"{location}[{index}]", child, "value"))
+        elif isinstance(child, (dict, list)):
+            _json_walk(child, f"{location}[{index}]", depth, append)
 
 
 def _multipart_inputs(parts: list[Any]) -> Iterator[Input]:

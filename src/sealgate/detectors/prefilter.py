@@ -16,6 +16,12 @@ space on both sides, so a trigger ``" xor "`` also matches a value that is just 
 A detector without a ``triggers`` attribute (or with ``triggers = None``) runs on every value:
 correct, just slower.
 
+A detector whose signal is *where* a value is rather than what it contains (a scanner header's
+name, a query parameter named ``jsessionid``) may also declare ``location_triggers``: lower-case
+prefixes of the location (``"header.user-agent"``, ``"query.jsessionid"``, ``"path"``); it then
+also runs on every value whose lower-cased location starts with one of them
+(:meth:`Prefilter.location_candidates`, one more automaton pass over the joined locations).
+
 Example::
 
     >>> pf = Prefilter([sqli.DETECTOR, xss.DETECTOR])
@@ -26,7 +32,7 @@ Example::
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import accumulate
 from typing import Any
 
@@ -34,7 +40,14 @@ import ahocorasick
 
 from sealgate.detectors.base import Detector
 
-__all__ = ["SEPARATOR", "Prefilter", "detector_triggers", "probe_texts", "trigger_matcher"]
+__all__ = [
+    "SEPARATOR",
+    "Prefilter",
+    "detector_location_triggers",
+    "detector_triggers",
+    "probe_texts",
+    "trigger_matcher",
+]
 
 SEPARATOR = "\x00"
 """Joins the probe texts of one request; never part of a trigger, so no match spans two values."""
@@ -47,6 +60,14 @@ def detector_triggers(detector: Detector) -> tuple[str, ...] | None:
         return None
     cleaned = tuple(str(t).lower() for t in triggers if t and SEPARATOR not in str(t))
     return cleaned or None
+
+
+def detector_location_triggers(detector: Detector) -> tuple[str, ...]:
+    """The detector's declared location prefixes (lower-case); ``()`` when it declares none."""
+    triggers: Any = getattr(detector, "location_triggers", None)
+    if not triggers:
+        return ()
+    return tuple(str(t).lower() for t in triggers if t and SEPARATOR not in str(t))
 
 
 def probe_texts(raw: str, lower: str, compact: str) -> str:
@@ -75,12 +96,16 @@ def trigger_matcher(triggers: Sequence[str]) -> Callable[[str], bool]:
 class Prefilter:
     """Maps probe texts to the indices of the detectors worth running on each."""
 
-    __slots__ = ("_always", "_automaton")
+    __slots__ = ("_always", "_automaton", "_locations")
 
     def __init__(self, detectors: Sequence[Detector]) -> None:
         always: set[int] = set()
         by_trigger: dict[str, set[int]] = {}
+        by_location: dict[str, set[int]] = {}
         for index, detector in enumerate(detectors):
+            for prefix in detector_location_triggers(detector):
+                # Anchored at the start of a location: the joined text has SEPARATOR before each.
+                by_location.setdefault(SEPARATOR + prefix, set()).add(index)
             triggers = detector_triggers(detector)
             if triggers is None:
                 always.add(index)
@@ -95,11 +120,53 @@ class Prefilter:
                 automaton.add_word(trigger, frozenset(indices))
             automaton.make_automaton()
             self._automaton = automaton
+        self._locations: Any = None
+        if by_location:
+            automaton = ahocorasick.Automaton()
+            for prefix, indices in by_location.items():
+                automaton.add_word(prefix, frozenset(indices))
+            automaton.make_automaton()
+            self._locations = automaton
+
+    @property
+    def has_location_triggers(self) -> bool:
+        """True when some detector declared ``location_triggers``."""
+        return self._locations is not None
+
+    def location_candidates(self, locations: Sequence[str]) -> dict[int, set[int]]:
+        """For the values whose location starts with a declared prefix: the detectors to run.
+
+        ``locations[i]`` is value ``i``'s location; values without a match are left out.
+        """
+        result: dict[int, set[int]] = {}
+        if self._locations is None or not locations:
+            return result
+        haystack = SEPARATOR + SEPARATOR.join(locations).lower()
+        if len(haystack) != sum(map(len, locations)) + len(locations):
+            # Lower-casing changed a length (rare non-ASCII): map each location on its own.
+            for index, location in enumerate(locations):
+                for _, indices in self._locations.iter(SEPARATOR + location.lower()):
+                    result.setdefault(index, set()).update(indices)
+            return result
+        starts: list[int] | None = None
+        for end, indices in self._locations.iter(haystack):
+            if starts is None:
+                starts = list(accumulate((len(loc) + 1 for loc in locations[:-1]), initial=0))
+            index = bisect_right(starts, end - 1) - 1
+            result.setdefault(index, set()).update(indices)
+        return result
 
     @property
     def always(self) -> frozenset[int]:
         """Indices of the detectors that declared no triggers."""
         return self._always
+
+    def matches(self, haystack: str) -> Iterator[tuple[int, frozenset[int]]]:
+        """``(end, detector indices)`` for every trigger occurrence in ``haystack``."""
+        if self._automaton is None:
+            return iter(())
+        result: Iterator[tuple[int, frozenset[int]]] = self._automaton.iter(haystack)
+        return result
 
     def candidates(self, probes: Sequence[str], owners: Sequence[int] | None = None,
                    count: int | None = None) -> list[set[int]]:

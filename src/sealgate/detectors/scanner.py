@@ -47,8 +47,18 @@ _SCANNER_AGENTS = re.compile(
     r"|black widow|autogetcontent|prog\.customcrawler|security scan|webtrends security analyzer|bfac|grabber"
     r"|fuzz faster u fool|interactsh|dalfox)"
     r"(?![a-z])",
-    re.IGNORECASE,
 )
+"""Matched on :func:`_fold` of the decoded text: as IGNORECASE would, several times faster."""
+# What IGNORECASE matches to an ASCII letter besides its other case: "ı"/"İ" (i), "ſ" (s) and
+# the Kelvin sign (k); a decoded value is NFKC-normalised, which already turned the last two
+# into "s" and "K". "İ" is also the one character whose lower case is longer (so positions in
+# the folded text are positions in the decoded text).
+_DOTTED_I: Final = {0x130: "i", 0x131: "i"}
+
+
+def _fold(text: str) -> str:
+    """``text`` lower-cased for :data:`_SCANNER_AGENTS`, with the same length."""
+    return text.translate(_DOTTED_I).lower() if not text.isascii() else text.lower()
 _SCANNER_HEADERS: Final = frozenset(
     {
         "acunetix-product", "acunetix-scanning-agreement", "acunetix-user-agreement", "acunetix-aspect",
@@ -69,7 +79,16 @@ class ScannerDetector:
     """Attack-tool fingerprints in the User-Agent, scanner headers and probe paths."""
 
     name = "scanner"
-    triggers: tuple[str, ...] | None = None  # decided by location (a header's name), not by content
+    # Probe paths and scanner header values by content (IGNORECASE patterns: the triggers avoid
+    # "i", which ``re`` also matches to "ı"/"İ" while lower-casing does not); scanner headers and
+    # the User-Agent by location, since the header's name alone is the signal.
+    triggers: tuple[str, ...] = (
+        "nessus", "appscan", "w00tw00t", "acunet", "wvstest", "blackcat", "netspar", "kto-test", "sqlmap",
+        "zgrab", "wvs/",
+    )
+    location_triggers: tuple[str, ...] = (
+        "header.user-agent", *sorted(f"header.{name}" for name in _SCANNER_HEADERS),
+    )
 
     def detect(self, value: Value, location: str, paranoia: int) -> list[Finding]:
         """Findings for ``value``; see the module docstring for the rules."""
@@ -78,12 +97,13 @@ class ScannerDetector:
             if header in _SCANNER_HEADERS:
                 return [self._finding("scanner-header", f"scanner header {header!r}", location, value.raw, 0, 0)]
             if header == "user-agent":
-                match = _SCANNER_AGENTS.search(value.decoded)
+                match = _SCANNER_AGENTS.search(_fold(value.decoded))
             else:
                 match = _SCANNER_HEADER_VALUES.search(value.decoded)
             if match is not None:
+                tool = value.decoded[match.start() : match.end()]
                 return [self._finding("scanner-user-agent" if header == "user-agent" else "scanner-header",
-                                      f"attack tool {match.group()!r}", location, value.decoded,
+                                      f"attack tool {tool!r}", location, value.decoded,
                                       match.start(), match.end())]
             return []
         if location == "path" or location.startswith("path["):

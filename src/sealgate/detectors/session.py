@@ -60,7 +60,13 @@ class SessionDetector:
     """Session fixation; see the module docstring."""
 
     name = "session"
-    triggers: tuple[str, ...] | None = None  # the signal can be the parameter's name alone
+    # "cookie": the gate of the cookie-setting rules; ";jsess", ";phpsess", ";s": a session id in
+    # a path (";jsessionid=", ";sid="; no "i", which IGNORECASE also matches to "ı"). A session id
+    # in a query parameter is signalled by where the value is (the parameter's name).
+    triggers: tuple[str, ...] = ("cookie", ";jsess", ";phpsess", ";s")
+    location_triggers: tuple[str, ...] = (
+        "query.aspsessionid", *sorted(f"query.{name}" for name in _SESSION_NAMES),
+    )
 
     def detect(self, value: Value, location: str, paranoia: int) -> list[Finding]:
         """Findings for ``value``; see the module docstring for the rules."""

@@ -25,9 +25,26 @@ station" and code fragments in prose do not produce the token sequences above, b
 an apostrophe comes a letter (an identifier, not an operator) and prose words do not chain
 into a valid expression.
 
+Short values that are not running text (at most :data:`SHORT_VALUE_CHARS` characters, not a
+sentence of eight or more words as :func:`~sealgate.detectors._support.is_prose` defines it):
+an id, a token or a name never holds SQL structure, so at paranoia 1 these count too:
+
+- an SQL function call that *is* the value: cut off where the query continues it (``ABS(``,
+  ``if (``, ``length||(``), nested or with hex data (``concat(0x22,version())``), a
+  server-information call (``version()``), or followed by a comparison, logic or a comment
+  (``ascii(substr(user(),1,1))>64``); ``max(3, 4)`` and ``Year (2024)`` are not;
+- a logical operator followed by a comparison (``AND 7829=(``, ``or name = "``, ``&&(e===``);
+- a bare tautology (``1=1``, ``11!=1``; ``11=1`` is not), a string comparison the query's own
+  quote completes (``'1'='1``), ``x LIKE '``, a value of nothing but mixed quotes (``"'``);
+- a subquery (``(select (case ...``), ``select @@version``, a statement with SQL punctuation
+  (``ALTER TABLE `t` ...``), a ``FROM t WHERE x=1`` piece, system procedures (``sp_executesql``);
+- SQL fragments (below) with SQL punctuation (``=``, backticks, ``;``, quoted strings) that do
+  not start with a statement verb or a number: ``SELECT * FROM users WHERE id = 1`` quoted in
+  a ticket and ``2e2 == 20 is true`` stay at paranoia 2.
+
 Paranoia 2 adds fragments that only make sense as SQL (a value that *is* ``ORDER BY x``,
-``SELECT CHAR(``, ``') AS x FROM``, ``ABS(``, ``IS NULL``, ``xp_cmdshell``, information
-schema names) and weaker breakouts (a bare comment after a number). Paranoia 3 adds
+``SELECT CHAR(``, ``') AS x FROM``, ``IS NULL``, ``xp_cmdshell``, information schema names)
+and weaker breakouts (a bare comment after a number). Paranoia 3 adds
 single SQL operators/keywords standing alone as a value (``XOR``, ``<=>``, ``regexp``).
 
 Rule ids: ``sqli-boolean``, ``sqli-union``, ``sqli-stacked``, ``sqli-comment``,
@@ -46,6 +63,7 @@ import re
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
+from sealgate.detectors._support import is_prose
 from sealgate.detectors.base import Finding
 from sealgate.detectors.normalize import Value
 from sealgate.detectors.prefilter import probe_texts, trigger_matcher
@@ -760,6 +778,7 @@ _TRIGGERS: Final = tuple(
         | {f"; {verb}" for verb in _STACK_VERBS}
         | {f"{fn}(" for fn in SQL_FUNCTIONS}
         | {f"{fn} (" for fn in SQL_FUNCTIONS}
+        | {"?(", "$(", "!(", "\\(", ". (", ") (", "in(", "in (", "xp_", "utl_", "dbms_", "openrowset"}
     )
 )
 """Every value the detector can report on contains one of these (lower-case, see prefilter)."""
@@ -815,6 +834,8 @@ class SqlInjectionDetector:
                                      match.start()))
         if not any(h.paranoia <= paranoia for h in hits):
             hits.extend(self._fragments(value, paranoia))
+        if not any(h.paranoia <= 1 for h in hits) and value.kind in ("value", "name"):
+            hits.extend(_short_value_hits(value))
         if value.kind == "name":
             # A parameter name or JSON key is an identifier: SQL structure in one is never prose.
             hits = [_Hit(h.rule, h.message, h.severity, 1, h.start) if h.paranoia == 2 else h for h in hits]
@@ -942,7 +963,9 @@ class SqlInjectionDetector:
             if tok.type in "ns":
                 bare += 1
         catalog = next((w for w in _WORDS_ONLY.findall(text) if w in SYSTEM_OBJECTS), None)
-        if catalog and catalog not in ("sys", "mysql", "master", "dual") and len(toks) <= 12:
+        if catalog and catalog not in ("sys", "mysql", "master", "dual") and (len(toks) <= 12 or (
+                catalog in _CATALOG_TABLES and len(toks) <= 48 and "\n" not in text
+                and not is_prose(value.decoded))):
             # Catalog tables nobody types as data are evidence on their own; sample-database and
             # system-database names (northwind, tempdb) that double as ordinary words are not.
             own_level = 1 if catalog in _CATALOG_TABLES else level
@@ -960,6 +983,14 @@ class SqlInjectionDetector:
             or (len(toks) == 2 and toks[1].type in "1o(" and (
                 toks[0].type in "&EkU" or words[0] in OPERATOR_WORDS or words[0] in _SQL_OPERATORS))
         ):
+            if (level == 2 and specific >= 2 and "\n" not in value.decoded
+                    and words[0] not in _STRICT_VERBS and toks[0].type != "1"
+                    and (_FRAGMENT_SYNTAX.search(text) or (specific >= 3 and words[0] == "from"))
+                    and not is_prose(value.decoded)):
+                # A piece cut out of a query ("FROM t WHERE x=1", "` AS `c` from"), with SQL
+                # punctuation, in a short non-prose value: not a title, and not a whole
+                # statement quoted in a ticket ("SELECT * FROM users WHERE id = 1").
+                level = 1
             hits.append(_Hit("sqli-fragment", "the value is a fragment of SQL", "critical", level, 0))
         elif paranoia >= 3 and len(toks) <= 6 and bare <= 2 and (
             any(w in LOGIC or w in OPERATOR_WORDS or w in UNION_WORDS or w in _SQL_OPERATORS for w in words)
@@ -1005,6 +1036,129 @@ def _has_sql_bigram(toks: list[Token], words: list[str]) -> bool:
         ):
             return True
     return False
+
+
+# --------------------------------------------------------------------------------------------
+# Short, non-prose values
+# --------------------------------------------------------------------------------------------
+
+SHORT_VALUE_CHARS: Final = 256
+"""Values up to this long that are not running text get the short-value rules at paranoia 1."""
+_FRAGMENT_SYNTAX = re.compile(r"""[=`;@]|(['"])[^'"]*\1""")
+"""Punctuation only SQL puts between SQL keywords: a fragment with it is not a phrase or a title."""
+_SQL_SYNTAX = re.compile(r"[=`;(@]|\d|['\"][^'\"]*['\"]|['\"]$")
+_CALL_HEAD = re.compile(r"[\s'\"`(]*([a-z_][a-z0-9_]*)([^\w(]{0,6})\(")
+_LOGIC_HEAD = re.compile(
+    r"[\s'\"`)]*(?:and|or|xor|&&|\|\|)\s?\(*\s?[\w.`\"'$@]{1,64}\s?"
+    r"(?:={1,3}|!={1,2}|<>|<=>|[<>]=?|(?:not\s)?(?:like|rlike|regexp)\b)"
+)
+_SUBQUERY = re.compile(r"\(\s?select\s?(?:\(|case\b|\d|\*|null\b|@@|[a-z_]+\s?\()")
+_SELECT_HEAD = re.compile(
+    r"[\s'\"`(]*select\s(?:@@?\w|0x[0-9a-f]+|(?:pg_sleep|sleep|benchmark|load_file|version|user|database)\b"
+    r"|null\b)"
+)
+_STRING_COMPARISON = re.compile(r"""(['"])[^'"]{0,64}\1\s?(?:=|<>|!=|<=>|like\s)\s?\1[^'"]{0,64}""")
+"""``'1'='1``: a string comparison whose last quote the application's query supplies."""
+_CLAUSE_HEAD = re.compile(
+    r"""[\s'"`)]*from\s[\w.`"$]+\s(?:where|group\sby|order\sby|limit|join|inner|union)\s.*?[=`'"(\d]"""
+)
+_ALIAS_FROM = re.compile(
+    r"""(?:\d+\s?as\s[`"'][\w$]+[`"']|[`'")]{1,3}\s?as\s[`"']?[\w$]+[`"']?)\s?from\b"""
+)
+"""``` AS `uid` from``, ``1234 AS "x" FROM``: a select-list item closed, aliased, and FROM."""
+_INFO_FUNCTIONS: Final = frozenset(
+    {"version", "user", "database", "current_user", "schema", "system_user", "session_user", "db_name",
+     "user_name", "connection_id", "last_insert_id", "current_database", "suser_name", "host_name"}
+)
+_NUMBER_COMPARISON = re.compile(r"(?:\w+,)?(\d+)\s?(=|!=|<>)\s?(\d+)")
+_LIKE_OPEN = re.compile(r"""[\w)'"`]{1,64}\s?(?:not\s)?(?:r?like|regexp)\s?['"(]""")
+_QUOTES_ONLY = re.compile(r"""['"`\\]*'['"`\\]*["`]['"`\\]*|['"`\\]*["`]['"`\\]*'['"`\\]*|''""")
+_SYSTEM_PROCEDURE = re.compile(
+    r"(?:xp_|utl_|dbms_)[a-z_.]{3,40}|sp_(?:executesql|password|oacreate|oamethod|makewebtask|addlogin"
+    r"|addsrvrolemember|configure|execute|who)|openrowset|opendatasource"
+)
+_STATEMENT_HEAD = re.compile(
+    r"[\s'\"`(;]*(?:drop\s(?:table|database|view)|alter\stable|create\s(?:table|database|view|procedure)"
+    r"|insert\sinto|delete\sfrom|truncate\stable|execute\simmediate|exec\s(?:master|xp_|sp_))\b(.*)"
+)
+
+
+def _short_value_hits(value: Value) -> list[_Hit]:
+    """SQL structure in a short value that is not running text: a parameter, not a sentence.
+
+    ``sleep(5)``, ``ABS(``, ``AND 7829=(``, ``select @@version``, ``concat(0x22,version())``:
+    an id, a token or a name never holds these, while a comment field holding prose or code
+    pasted inside prose does (and is left to the breakout rules above, which need a real
+    breakout).
+    """
+    text = value.compact.strip()
+    if not text or len(text) > SHORT_VALUE_CHARS or is_prose(value.decoded):
+        return []
+    hits = _short_text_hits(text)
+    if not hits and value.kind == "name" and "=" in text:
+        # "pay=sleep(": a whole name=value pair sent as one name.
+        piece = text.split("=", 1)[1].strip()
+        hits = [_Hit(h.rule, h.message, h.severity, 1, h.start + len(text) - len(piece)) for h in
+                _short_text_hits(piece)] if piece else []
+    return hits
+
+
+def _short_text_hits(text: str) -> list[_Hit]:
+    """The short-value rules over one compact text (see :func:`_short_value_hits`)."""
+    call = _CALL_HEAD.match(text)
+    if (call is not None and (call.group(1) in SQL_FUNCTIONS or call.group(1) == "in")
+            and _sql_call_shape(call.group(1), call.group(2), text[call.end() :])):
+        return [_Hit("sqli-function", "the value is an SQL function call", "critical", 1, call.start(1))]
+    if _LOGIC_HEAD.match(text) is not None:
+        return [_Hit("sqli-boolean", "the value is an SQL condition", "critical", 1, 0)]
+    match = _SUBQUERY.search(text) or _SELECT_HEAD.match(text)
+    if match is not None:
+        return [_Hit("sqli-expression", "the value holds an SQL subquery", "critical", 1, match.start())]
+    match = _STATEMENT_HEAD.match(text)
+    if match is not None and _SQL_SYNTAX.search(match.group(1)):
+        return [_Hit("sqli-stacked", "the value is an SQL statement", "critical", 1, 0)]
+    number = _NUMBER_COMPARISON.fullmatch(text)
+    if number is not None and (number.group(1) == number.group(3)) == (number.group(2) == "="):
+        return [_Hit("sqli-boolean", "the value is a bare SQL tautology", "critical", 1, 0)]
+    if _STRING_COMPARISON.fullmatch(text):
+        return [_Hit("sqli-boolean", "the value is a bare SQL comparison", "critical", 1, 0)]
+    if _CLAUSE_HEAD.match(text) or _ALIAS_FROM.match(text):
+        return [_Hit("sqli-fragment", "the value is a FROM ... WHERE piece of a query", "critical", 1, 0)]
+    if _LIKE_OPEN.fullmatch(text):
+        return [_Hit("sqli-boolean", "the value opens a LIKE/REGEXP operand", "critical", 1, 0)]
+    if _QUOTES_ONLY.fullmatch(text):
+        return [_Hit("sqli-comment", "the value is only quotes (a quoting probe)", "critical", 1, 0)]
+    if _SYSTEM_PROCEDURE.fullmatch(text):
+        return [_Hit("sqli-fragment", "the value names a database system procedure", "critical", 1, 0)]
+    return []
+
+
+def _sql_call_shape(name: str, gap: str, rest: str) -> bool:
+    """``name<gap>(<rest>``: a truncated call, or a call whose arguments read as SQL."""
+    if not rest.strip():
+        return True  # "ABS(", "if (", "password?(": a call cut off where the query continues it
+    if gap.strip() or name == "in":
+        return False
+    toks = tokenize(f"{name}({rest}", MAX_TAIL_TOKENS)
+    if len(toks) < 2 or toks[0].type != "f":
+        return False
+    info = _Expr()
+    end = _Reader(toks).call(0, info)
+    if end < 0 or info.prose:
+        return False
+    if end >= len(toks) and (info.functions[1:] or info.subquery or "0x" in rest or (
+            name in _INFO_FUNCTIONS and end == 3)):
+        # "concat(0x22,version())", "version()": nested calls, hex data or a server-information
+        # call; "max(3, 4)" or "Year (2024)" alone is arithmetic or a label.
+        return True
+    if end >= len(toks) or not (info.literals or info.functions[1:] or info.subquery):
+        return False
+    if toks[end].type in "c;&":
+        return True
+    # "sleep(5)='", "ascii(x)>64": a comparison or a trailing quote, not "f(x) -> str".
+    nxt = toks[end]
+    return (nxt.type == "s" and end == len(toks) - 1) or (
+        nxt.type == "o" and nxt.text.lower() in _CMP_TEXT and end + 1 < len(toks) and toks[end + 1].type in "1sf")
 
 
 def _excerpt(text: str, start: int) -> str:

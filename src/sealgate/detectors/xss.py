@@ -11,6 +11,12 @@ What a browser executes, and so what this detector reports (paranoia 1):
   ``javascript:``/``vbscript:``/``data:text/html`` URL, or a ``style`` with ``expression(``,
   ``url(javascript:...)``, ``-moz-binding`` or ``behavior``;
 - an attribute breakout: a quote then an event handler (``" onmouseover=alert(1) x="``);
+- a script-string breakout: a quote, an operator or ``in``, then a property assignment
+  (``' in foo.bar=``, ``";document.domain=``, ``"in valueOf=``);
+- a ``<link href>``/``<base href>`` tag that is the value itself (it starts the value, which
+  is not prose): HTML quoted in a sentence (``by adding <base href="url"> to html``) is not;
+- a DOM sink that *is* the value (``window.location``, ``';document.cookie``), not one named
+  in words;
 - a value that *is* a script URL (``javascript:alert(1)``, also with tabs/newlines/entities
   inside the scheme, as browsers strip them);
 - obfuscated script: JSFuck (``[][(![]+[])[+[]]...``), DOM access through brackets or comments
@@ -19,7 +25,7 @@ What a browser executes, and so what this detector reports (paranoia 1):
 Benign look-alikes pass: ``a < b``, ``<3``, ``I like <b>bold</b>`` (formatting tags without
 dangerous attributes), ``<a href="https://example.com">``, prose about "the onload event".
 
-Paranoia 2 adds: plain DOM sink references (``document.cookie``, ``window.location``) and
+Paranoia 2 adds: DOM sink references inside text (``use window.location to redirect``) and
 ``alert(``-style calls in a value, tags with spaces after ``<``, links with unusual attributes;
 in a parameter *name* those count at paranoia 1 (names are identifiers, never prose).
 
@@ -41,6 +47,7 @@ import re
 from collections.abc import Callable
 from typing import Final
 
+from sealgate.detectors._support import is_prose, prose_words
 from sealgate.detectors.base import Finding
 from sealgate.detectors.normalize import Value
 
@@ -90,6 +97,12 @@ _DOM_SINK = re.compile(
 _JS_CALL_BODY = re.compile(r"[\w$\].]\s*\(|[\w$]\s*=|`")
 _Adder = Callable[[str, str, int, int], None]
 """``add(rule, message, paranoia, start)``: records a finding while scanning."""
+_JS_LEAD = re.compile(r"""[\s'"`;(+,=]*""")
+_JS_STRING_BREAKOUT = re.compile(
+    r"""["'`]\s*(?:(?:in\s*|[;+\-|&,])\s*[a-z_$][\w$]*(?:\s*\.\s*[a-z_$][\w$]*)+"""
+    r"""|in\s+(?:valueof|tostring|location|name|onerror|constructor|innerhtml))\s*=(?!=)"""
+)
+"""``' in foo.bar=``, ``";document.domain=``: a JS string closed, then a property assignment."""
 _SPACED_NAMES: Final = (*sorted(ACTIVE_TAGS), "form", "style", "meta", "link", "svg", "img", "body", "input")
 _SPACED_TAG = re.compile(r"<\s*((?:[a-z]\s+){2,}[a-z])")
 
@@ -134,7 +147,9 @@ class XssDetector:
 
         name_level = 1 if kind == "name" else 2
         if "<" in text:
-            self._tags(text, add, obfuscated)
+            # Markup that *is* the value (it starts with the tag), not HTML quoted in a sentence.
+            markup_only = kind == "name" or (text.lstrip()[:1] == "<" and not is_prose(text))
+            self._tags(text, add, obfuscated, markup_only)
         stripped = _CONTROL.sub("", text)
         if _SCRIPT_SCHEME.match(stripped.lstrip("\"'` ")):
             add("xss-url", "the value is a script URL", 1, 0)
@@ -165,10 +180,19 @@ class XssDetector:
         match = _DOM_SINK.search(compact)
         if match is not None:
             obfuscated = _DOM_SINK.search(text) is None  # only visible once comments are removed
-            add("xss-dom", "a DOM sink or script dialog is referenced", 1 if obfuscated else name_level,
-                match.start())
+            # A value that *is* script ("window.location", "';document.cookie"), not a sentence
+            # that mentions it: the sink leads the value and at most one English word follows.
+            code_only = kind == "value" and _JS_LEAD.fullmatch(compact, 0, match.start()) is not None and (
+                len(compact) <= 256 and prose_words(compact) <= 1)
+            add("xss-dom", "a DOM sink or script dialog is referenced",
+                1 if obfuscated or code_only else name_level, match.start())
+        if kind in ("value", "name") and text[:1] in "\"'`":
+            match = _JS_STRING_BREAKOUT.match(text[:256])  # bounded: the breakout leads the value
+            if match is not None:
+                add("xss-breakout", "a quote closes a script string and a property is assigned", 1, 0)
 
-    def _tags(self, text: str, add: _Adder, obfuscated: bool) -> None:
+    def _tags(self, text: str, add: _Adder, obfuscated: bool, markup_only: bool = False) -> None:
+        """Examine each tag; ``markup_only``: the value is a name or not running text."""
         for count, match in enumerate(_TAG.finditer(text)):
             if count >= MAX_TAGS:
                 break
@@ -202,7 +226,10 @@ class XssDetector:
                     or _SCRIPT_SCHEME.match(_CONTROL.sub("", href)) is not None
                     or (local == "link" and rel in ("stylesheet", "import", "preload", "modulepreload", "prefetch"))
                 )
-                add("xss-tag", f"a <{local} href> tag loads a resource", level if remote else 2, match.start())
+                # A <link>/<base href> outside prose (documentation quoting HTML is prose) has
+                # no business in a field: <base> rebases every relative script URL of the page.
+                strong = remote or markup_only
+                add("xss-tag", f"a <{local} href> tag loads a resource", level if strong else 2, match.start())
                 continue
             if not closing and ("xinclude" in body or "schemalocation" in body or name.startswith("xi:")):
                 add("xss-tag", "XML namespace injection (XInclude / external schema)", level, match.start())
