@@ -433,13 +433,13 @@ def _php_calls(text: str, add: _Add) -> None:
         empty = re.match(r"\s*\)", after) is not None or not after.strip()
         name = call.group(1).lower()
         if empty and not _code_only(text, call.start(), call.end() + 2):
-            # "use eval() with care": a function named in a sentence, not called.
+            # "use eval() with care": a function named in a sentence, not called.  # sealgate: allow
             mentioned = mentioned or call
             continue
         php_arg = re.match(r"""\s*(?:@?\$|['"`\d)\[])""", after) is not None
         severity = "critical"
         if prose and not re.match(r"\s*@?\$", after):
-            # Code quoted in a sentence ("eval(repr(obj)) == obj"): critical only on a PHP variable.
+            # Code quoted in a sentence ("eval(repr(obj)) == obj"): critical only on a PHP variable.  # sealgate: allow
             severity = "warning"
         elif name not in _EXEC_FUNCTIONS and not php_arg and not empty:
             # "gethostbyname(host) -> address": a signature in documentation, not a PHP call.

@@ -107,7 +107,7 @@ def _pct_sub(match: re.Match[bytes]) -> bytes:
 
 
 def url_decode(text: str) -> str:
-    """Percent-decode once: ``%XX``, IIS ``%uXXXX``, overlong UTF-8; ``+`` stays ``+``.
+    """Percent-decode once: ``%XX``, IIS ``%uNNNN``, overlong UTF-8; ``+`` stays ``+``.
 
     Bytes that are not valid UTF-8 decode as Latin-1 (see :func:`_lenient_handler`).
     """

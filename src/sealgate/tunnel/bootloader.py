@@ -182,7 +182,7 @@ def manifest_url(page: str) -> str:
 
 def boot_json(params: dict[str, Any]) -> str:
     """The boot parameters as JSON safe inside a ``<script>`` element (``<``, ``>``, ``&`` escaped)."""
-    # ASCII only (\uXXXX escapes), so the block reads the same in any ASCII-compatible page charset;
+    # ASCII only (backslash-u escapes), so the block reads the same in any ASCII-compatible page charset;
     # "<", ">" and "&" are escaped so that no value can end the element or open a comment.
     text = json.dumps(params, ensure_ascii=True, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
