@@ -47,6 +47,7 @@ HOP_BY_HOP = frozenset(
 """Headers that describe one connection, not the message (RFC 9110 §7.6.1): never forwarded."""
 
 _BIG_BODY = 512 * 1024
+_BUFFER_RESPONSE_BYTES = 64 * 1024
 _SKIP_REQUEST = HOP_BY_HOP | {"content-length", "expect"}
 _SKIP_RESPONSE = HOP_BY_HOP | {"content-length"}
 
@@ -185,6 +186,16 @@ class Forwarder:
         out_headers = _response_headers(upstream)
         if declared is not None and declared.isdigit():
             out_headers.append(("content-length", declared))
+            if int(declared) <= _BUFFER_RESPONSE_BYTES:
+                # A small body of known length is read whole: one ASGI send instead of a
+                # chunk loop (measured: a large share of the proxy's per-request cost).
+                try:
+                    body = await upstream.read()
+                except (aiohttp.ClientError, TimeoutError, OSError):
+                    raise UpstreamError(502, "the upstream failed in the middle of its response") from None
+                finally:
+                    upstream.release()
+                return Response(status=upstream.status, headers=out_headers, body=body)
 
         async def close() -> None:
             upstream.release()
