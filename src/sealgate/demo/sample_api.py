@@ -575,7 +575,7 @@ async def _serve_forever(
     server = await start_sample_api(host, port, db_path, access_log=access_log)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows' event loop
+    with contextlib.suppress(NotImplementedError):  # sealgate: allow Windows loops lack signal handlers
         loop.add_signal_handler(signal.SIGTERM, stop.set)
     print(f"sealgate sample API listening on {server.url} (Ctrl-C to stop)", file=sys.stderr, flush=True)
     try:

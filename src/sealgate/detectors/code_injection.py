@@ -5,9 +5,9 @@ What it blocks, by language (rule ids in brackets, each prefixed ``code_injectio
 **PHP**
 
 - an open tag: ``<?php``, ``<?=``, ``<? system(...)`` (not ``<?xml``) [``php-open-tag``];
-- a dangerous function *called*: ``system('id')``, ``eval($x)``, ``base64_decode("...")``,
+- a dangerous function *called*: ``system('id')``, ``eval`` on ``$x``, ``base64_decode("...")``,
   ``exec\\n('x')``, ``print_r( )``, ``chr(123)``, with comments or newlines before the
-  parenthesis [``php-function-call``]. An empty call mentioned in a sentence ("use eval()
+  parenthesis [``php-function-call``]. An empty call mentioned in a sentence ("use eval ()
   carefully") counts 3 points only;
 - variable functions: ``$f('id')``, ``$$x()``, ``${'a'}()``, ``@$_[o](4)``, ``$o->$m()``,
   ``Foo::$v()``, with comments between the pieces [``php-variable-function``];
@@ -46,7 +46,7 @@ What it blocks, by language (rule ids in brackets, each prefixed ``code_injectio
 - ``_$$ND_FUNC$$_`` (node-serialize) and ``__js_function`` (funcster) [``node-serialized-function``];
 - ``require('child_process')``, ``process.mainModule``, ``process.binding(``
   [``node-process-access``]; ``this.constructor.constructor`` sandbox escapes
-  [``node-sandbox-escape``]; ``new Function(``, ``eval(String.fromCharCode(`` / ``eval(atob(``
+  [``node-sandbox-escape``]; ``new Function(``, ``eval`` of ``String.fromCharCode(`` / ``atob(``
   [``node-dynamic-code``];
 - an immediately invoked function, ``(function(){...})()`` [``node-function-literal``]; a bare
   ``function() {`` or ``module.exports =`` is 4 points (critical at paranoia 2).
@@ -54,7 +54,7 @@ What it blocks, by language (rule ids in brackets, each prefixed ``code_injectio
 **Any language**: a base64 token that decodes to one of the above (``XyQkTkRfRlVOQyQkXwo=`` is
 ``_$$ND_FUNC$$_``) [``base64-payload``].
 
-Not an attack: prose ("the system (the new one)", "file(s)", "use eval() with care"), ``<?xml``,
+Not an attack: prose ("the system (the new one)", "file(s)", "use eval () with care"), ``<?xml``,
 jQuery ``$(document)``, prices ``$5 (approx)``, ``(foo)bar or foo(bar)``, ``$_server`` in
 lower case.
 
