@@ -6,23 +6,13 @@ missing. WebCrypto needs a secure context, so pages come from http://127.0.0.1:P
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from tests.browser._server import GatewayState, ThreadedGateway
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.support.browser import launch_chromium
 
 
 @pytest.fixture(scope="package")
@@ -37,18 +27,7 @@ def gateway() -> Iterator[ThreadedGateway]:
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     # Package scope: Playwright stops once tests/browser is done, before other packages' asyncio tests.
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"{CHROMIUM} is not installed")
-    pw = sync_api.sync_playwright().start()
-    try:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-    finally:
-        pw.stop()
+    yield from launch_chromium()
 
 
 @pytest.fixture

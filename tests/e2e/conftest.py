@@ -6,7 +6,6 @@ Playwright is missing. Pages come from http://127.0.0.1:PORT, a secure context (
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,33 +14,13 @@ from typing import Any
 import pytest
 
 from tests.e2e._stack import Stack
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.support.browser import launch_chromium
 
 
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     # Package scope: Playwright stops once tests/e2e is done, before other packages' asyncio tests.
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.skip(f"{CHROMIUM} is not installed")
-    pw = sync_api.sync_playwright().start()
-    try:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-    finally:
-        pw.stop()
+    yield from launch_chromium()
 
 
 @pytest.fixture(scope="module")
