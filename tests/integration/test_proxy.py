@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -50,6 +51,28 @@ async def test_forwards_method_path_query_headers_and_body(upstream: str, tmp_pa
     assert headers["x-forwarded-proto"] == "http"
     assert headers["x-request-id"] == request_id and len(request_id) == 32
     assert headers["host"].startswith("127.0.0.1:")  # the client's Host passes through
+
+
+async def test_body_framing_is_forwarded_as_the_client_sent_it(upstream: str, tmp_path: Path) -> None:
+    """No body stays no body, a sized body keeps its length, a chunked body arrives whole."""
+    config = make_config(_config(upstream, tmp_path))
+    async with run_gateway(config) as (base, _), aiohttp.ClientSession() as client:
+        async with client.get(f"{base}/plain?q=1") as resp:
+            get_headers = {k.lower(): v for k, v in (await resp.json())["headers"]}
+        async with client.post(f"{base}/sized", data=b"x" * 300) as resp:
+            posted = await resp.json()
+
+        async def chunks() -> AsyncIterator[bytes]:
+            yield b"ab"
+            yield b"cd"
+
+        async with client.post(f"{base}/chunked", data=chunks()) as resp:
+            streamed = await resp.json()
+    assert "transfer-encoding" not in get_headers
+    assert get_headers.get("content-length", "0") == "0"
+    post_headers = {k.lower(): v for k, v in posted["headers"]}
+    assert post_headers["content-length"] == "300" and posted["body_len"] == 300
+    assert streamed["body"] == "abcd"
 
 
 async def test_request_id_is_kept_when_safe_and_replaced_when_not(upstream: str, tmp_path: Path) -> None:

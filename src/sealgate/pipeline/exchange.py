@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,7 +139,8 @@ class Exchange:
 
     def __post_init__(self) -> None:
         if not self.request_id:
-            self.request_id = uuid.uuid4().hex
+            # 128 random bits as 32 hex digits, like uuid4().hex but without building a UUID
+            self.request_id = os.urandom(16).hex()
 
     # -- headers, query, cookies -------------------------------------------------------------
     def header(self, name: str) -> str | None:
