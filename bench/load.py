@@ -247,8 +247,10 @@ class Processes:
     def __init__(self) -> None:
         self.running: dict[str, subprocess.Popen[bytes]] = {}
 
-    def start(self, name: str, command: list[str], log: Path, cwd: Path = REPO) -> subprocess.Popen[bytes]:
-        """Start ``command`` in ``cwd`` with stdout/stderr to ``log``."""
+    def start(
+        self, name: str, command: list[str], log: Path, cwd: Path = REPO, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        """Start ``command`` in ``cwd`` (with ``env``, default ours) with stdout/stderr to ``log``."""
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("wb") as out:
             proc = subprocess.Popen(
@@ -257,6 +259,7 @@ class Processes:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 cwd=cwd,
+                env=env,
                 start_new_session=True,
             )
         self.running[name] = proc

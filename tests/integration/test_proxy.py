@@ -75,6 +75,21 @@ async def test_body_framing_is_forwarded_as_the_client_sent_it(upstream: str, tm
     assert streamed["body"] == "abcd"
 
 
+async def test_options_asterisk_is_answered_by_the_gateway(upstream: str, tmp_path: Path) -> None:
+    """``OPTIONS *`` cannot become an upstream URL; it gets a 204 with Allow, never a 500."""
+    config = make_config(_config(upstream, tmp_path))
+    async with run_gateway(config) as (base, _):
+        host, port = base.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(b"OPTIONS * HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        answer = (await asyncio.wait_for(reader.read(), 5)).decode("latin-1")
+        writer.close()
+    status_line, _, rest = answer.partition("\r\n")
+    assert status_line == "HTTP/1.1 204 No Content"
+    assert "\r\nallow: get, head, post, put, patch, delete, options\r\n" in "\r\n" + rest.lower()
+
+
 async def test_request_id_is_kept_when_safe_and_replaced_when_not(upstream: str, tmp_path: Path) -> None:
     config = make_config(_config(upstream, tmp_path))
     async with run_gateway(config) as (base, _), aiohttp.ClientSession() as client:

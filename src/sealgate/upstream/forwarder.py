@@ -25,7 +25,7 @@ import aiohttp
 import yarl
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sealgate.errors import BodyTooLarge, ClientDisconnected, UpstreamError
+from sealgate.errors import BodyTooLarge, ClientDisconnected, RequestError, UpstreamError
 from sealgate.pipeline.exchange import Exchange, Response
 from sealgate.pipeline.limits import LimitsConfig
 
@@ -90,6 +90,18 @@ class UpstreamConfig(BaseModel):
         return tuple(u.rstrip("/") for u in value)
 
 
+_ALLOW_ALL = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+
+
+def _non_origin_target(exchange: Exchange) -> Response:
+    """Answer a request whose target is not a path (``OPTIONS *``), which cannot be forwarded as a URL."""
+    if exchange.method == "OPTIONS" and exchange.raw_path == b"*":
+        # Asterisk-form (RFC 9112 §3.2.4) asks about the server as a whole, not a resource: the
+        # gateway answers for itself rather than pass the question on.
+        return Response(status=204, headers=[("allow", _ALLOW_ALL)], body=b"")
+    raise RequestError("the request target must be a path starting with '/'")
+
+
 class Forwarder:
     """The pipeline's endpoint in reverse-proxy mode. ``start()`` before use, ``stop()`` after."""
 
@@ -127,6 +139,8 @@ class Forwarder:
         session = self._session
         if session is None:
             raise UpstreamError(503, "the gateway is not started")
+        if not exchange.raw_path.startswith(b"/"):
+            return _non_origin_target(exchange)
         headers = self._request_headers(exchange)
         body: bytes | io.BytesIO | AsyncIterator[bytes] | None
         if exchange.body is not None:
