@@ -77,6 +77,13 @@ class BodyParseError(RequestError):
     title = "Malformed Body"
 
 
+class UnsupportedContentEncoding(RequestError):
+    """The request body is compressed with an encoding the gateway cannot decode for inspection."""
+
+    status = 415
+    title = "Unsupported Content Encoding"
+
+
 class ClientDisconnected(RequestError):
     """The client disconnected before the request body was fully received."""
 

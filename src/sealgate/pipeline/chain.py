@@ -109,6 +109,7 @@ class Pipeline:
                 return self._block(exchange, verdict, name)
         if self.needs_request_body:
             await exchange.read_body(self.limits.max_body_bytes)
+            exchange.decode_content_encoding(self.limits.max_body_bytes)
             for name, hook in hooks[Phase.REQUEST_BODY]:
                 verdict = await hook(exchange)
                 if verdict is not None:

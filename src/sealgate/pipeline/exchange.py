@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import time
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,7 @@ from urllib.parse import parse_qsl, unquote_plus
 
 import orjson
 
-from sealgate.errors import BodyParseError, BodyTooLarge
+from sealgate.errors import BodyParseError, BodyTooLarge, UnsupportedContentEncoding
 from sealgate.pipeline.route import CATCH_ALL, Route
 from sealgate.pipeline.verdict import Verdict
 
@@ -236,6 +237,27 @@ class Exchange:
             if chunk:
                 yield chunk
 
+    def decode_content_encoding(self, limit: int) -> None:
+        """Replace a gzip/deflate-compressed body by its decoded bytes, within ``limit`` bytes.
+
+        Protections inspect the decoded body, and the upstream then receives exactly what was
+        inspected (``Content-Encoding`` removed, ``Content-Length`` updated): an upstream that
+        decompresses request bodies itself would otherwise act on bytes nobody checked. An
+        encoding the gateway cannot decode (br, zstd, compress, stacked encodings) is refused
+        with 415 rather than passed on unread. Call after :meth:`read_body`.
+        """
+        coding = (self.header("content-encoding") or "").strip().lower()
+        if coding in ("", "identity"):
+            return
+        if coding not in _ZLIB_WBITS:
+            raise UnsupportedContentEncoding(
+                f"request bodies with Content-Encoding {coding[:40]!r} cannot be inspected; "
+                "send them uncompressed, gzip or deflate"
+            )
+        body = _decompress(self.body or b"", _ZLIB_WBITS[coding], limit)
+        self.set_header("content-encoding", None)
+        self.replace_body(body)
+
     def replace_body(self, body: bytes) -> None:
         """Replace the body (sanitization): Content-Length follows, parsed forms are recomputed."""
         self.body = body
@@ -285,6 +307,35 @@ def is_json_type(media_type: str) -> bool:
 def is_xml_type(media_type: str) -> bool:
     """True for ``application/xml``, ``text/xml`` and any ``+xml`` type."""
     return media_type in ("application/xml", "text/xml") or media_type.endswith("+xml")
+
+
+# zlib's wbits per content coding: 16+ is the gzip wrapper, 15 the zlib wrapper of "deflate" (RFC
+# 9110 §8.4.1.2). Some clients send raw deflate without the wrapper; _decompress retries that.
+_ZLIB_WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
+
+
+def _decompress(data: bytes, wbits: int, limit: int) -> bytes:
+    """Decode ``data``; a result over ``limit`` bytes (a decompression bomb) is refused unexpanded."""
+    try:
+        return _inflate(data, wbits, limit)
+    except zlib.error:
+        if wbits == zlib.MAX_WBITS:
+            try:
+                return _inflate(data, -zlib.MAX_WBITS, limit)
+            except zlib.error:
+                pass
+        raise BodyParseError("the request body is not valid for its Content-Encoding") from None
+
+
+def _inflate(data: bytes, wbits: int, limit: int) -> bytes:
+    decoder = zlib.decompressobj(wbits)
+    # max_length stops the expansion at limit+1 bytes, so a bomb costs at most that much memory.
+    out = decoder.decompress(data, limit + 1)
+    if len(out) > limit:
+        raise BodyTooLarge(f"the decompressed request body is larger than the limit of {limit} bytes")
+    if not decoder.eof or decoder.unused_data:
+        raise zlib.error("truncated or trailing data")
+    return out
 
 
 def _parse_body(media_type: str, full_type: str, body: bytes | None) -> Any:
