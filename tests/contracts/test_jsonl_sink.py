@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from sealgate.storage._common import Buffering
 from sealgate.storage.jsonl import JsonlAuditSink, StdoutAuditSink
 
 
@@ -152,7 +153,7 @@ def test_invalid_settings_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="negative"):
         JsonlAuditSink(tmp_path / "a", backups=-1)
     with pytest.raises(ValueError, match="flush_interval"):
-        JsonlAuditSink(tmp_path / "a", flush_interval=0)
+        JsonlAuditSink(tmp_path / "a", buffering=Buffering(flush_interval=0))
 
 
 async def test_stdout_sink_writes_lines_to_an_in_memory_stream() -> None:

@@ -9,6 +9,7 @@ import asyncpg
 import pytest
 
 from sealgate.errors import StorageError
+from sealgate.storage._common import Buffering
 from sealgate.storage.postgres import PostgresAuditSink, PostgresReplayCache
 from sealgate.storage.redis import RedisReplayCache
 from sealgate.storage.sqlite import SqliteAuditSink
@@ -45,7 +46,7 @@ def _drop_sqlite_table(path: Path) -> None:
 
 async def test_sqlite_failed_flush_keeps_events_until_storage_is_back(tmp_path: Path) -> None:
     path = tmp_path / "audit.db"
-    sink = SqliteAuditSink(path, flush_interval=60, flush_events=5, max_buffer_events=5)
+    sink = SqliteAuditSink(path, buffering=Buffering(flush_interval=60, flush_events=5, max_buffer_events=5))
     await sink.open()
     await sink.write({"seq": 0})
     await sink.flush()
@@ -68,7 +69,7 @@ async def test_sqlite_failed_flush_keeps_events_until_storage_is_back(tmp_path: 
 
 async def test_sqlite_close_reports_events_it_could_not_store(tmp_path: Path) -> None:
     path = tmp_path / "audit.db"
-    sink = SqliteAuditSink(path, flush_interval=60)
+    sink = SqliteAuditSink(path, buffering=Buffering(flush_interval=60))
     await sink.open()
     _drop_sqlite_table(path)
     await sink.write({"seq": 0})
@@ -80,7 +81,7 @@ async def test_sqlite_close_reports_events_it_could_not_store(tmp_path: Path) ->
 async def test_postgres_failed_flush_keeps_events_until_storage_is_back() -> None:
     await require_postgres()
     prefix = unique_prefix()
-    sink = PostgresAuditSink(PG_DSN, table_prefix=prefix, flush_interval=60)
+    sink = PostgresAuditSink(PG_DSN, table_prefix=prefix, buffering=Buffering(flush_interval=60))
     try:
         await sink.open()
         await sink.write({"seq": 0})

@@ -196,25 +196,10 @@ class Exchange:
         """Read the whole body (once) within ``limit`` bytes; later calls return the cached bytes."""
         if self.body is not None:
             return self.body
-        reader = self._body_reader
-        if reader is None:
-            self.body = b""
-            return self.body
         declared = self.header("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        if self._body_reader is not None and declared is not None and declared.isdigit() and int(declared) > limit:
             raise BodyTooLarge(f"the request body is {declared} bytes; the limit is {limit}")
-        chunks: list[bytes] = []
-        size = 0
-        more = True
-        while more:
-            chunk, more = await reader()
-            size += len(chunk)
-            if size > limit:
-                raise BodyTooLarge(f"the request body is larger than the limit of {limit} bytes")
-            if chunk:
-                chunks.append(chunk)
-        self._body_reader = None
-        self.body = b"".join(chunks)
+        self.body = b"".join([chunk async for chunk in self.stream_body(limit)])
         return self.body
 
     async def stream_body(self, limit: int) -> AsyncIterator[bytes]:

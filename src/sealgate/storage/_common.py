@@ -5,9 +5,12 @@ fails at the caller, not later in a background batch, and later mutations of the
 do not change what is logged) and decodes it with :func:`decode_event` in ``recent``.
 
 :class:`BufferedAuditSink` is the base of the file and database sinks: ``write`` appends to an
-in-memory list; a background task persists the list every ``flush_interval`` seconds, sooner
-when ``flush_events`` events are waiting, and always on ``flush``/``close``. Subclasses
-implement ``_open_backend``, ``_persist``, ``_recent_persisted`` and ``_close_backend``.
+in-memory list; a background task persists the list as its :class:`Buffering` says, and always
+on ``flush``/``close``. Subclasses implement ``_open_backend``, ``_persist``,
+``_recent_persisted`` and ``_close_backend``.
+
+:class:`Pruner` runs a backend's ``prune`` (delete expired rows) in the background, for the
+replay caches whose database does not expire rows by itself.
 
 Example::
 
@@ -24,7 +27,7 @@ import contextlib
 import logging
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -35,7 +38,9 @@ from sealgate.errors import StorageError
 __all__ = [
     "REQUEST_ID_KEY",
     "BufferedAuditSink",
+    "Buffering",
     "EncodedEvent",
+    "Pruner",
     "check_ttl",
     "decode_event",
     "encode_event",
@@ -120,8 +125,9 @@ def check_ttl(ttl_seconds: float) -> None:
         raise ValueError(f"ttl_seconds must be a positive finite number, got {ttl_seconds!r}")
 
 
-class BufferedAuditSink:
-    """Base of the audit sinks that batch writes; see the module docstring.
+@dataclass(frozen=True)
+class Buffering:
+    """When a :class:`BufferedAuditSink` persists its queued events.
 
     ``flush_interval``: seconds between background flushes. ``flush_events``: a flush starts as
     soon as this many events wait. ``max_buffer_events``: when this many events wait (the backend
@@ -129,20 +135,27 @@ class BufferedAuditSink:
     so memory stays bounded and the caller learns that events are not being stored.
     """
 
-    def __init__(
-        self,
-        *,
-        flush_interval: float = 0.5,
-        flush_events: int = 500,
-        max_buffer_events: int = 100_000,
-    ) -> None:
-        if flush_interval <= 0:
+    flush_interval: float = 0.5
+    flush_events: int = 500
+    max_buffer_events: int = 100_000
+
+    def __post_init__(self) -> None:
+        if self.flush_interval <= 0:
             raise ValueError("flush_interval must be positive")
-        if flush_events < 1 or max_buffer_events < flush_events:
+        if self.flush_events < 1 or self.max_buffer_events < self.flush_events:
             raise ValueError("need 1 <= flush_events <= max_buffer_events")
-        self._flush_interval = flush_interval
-        self._flush_events = flush_events
-        self._max_buffer_events = max_buffer_events
+
+
+DEFAULT_BUFFERING = Buffering()
+
+
+class BufferedAuditSink:
+    """Base of the audit sinks that batch writes; see the module docstring and :class:`Buffering`."""
+
+    def __init__(self, buffering: Buffering = DEFAULT_BUFFERING) -> None:
+        self._flush_interval = buffering.flush_interval
+        self._flush_events = buffering.flush_events
+        self._max_buffer_events = buffering.max_buffer_events
         self._buffer: list[EncodedEvent] = []
         self._flush_lock = asyncio.Lock()
         self._wake = asyncio.Event()
@@ -270,6 +283,43 @@ class BufferedAuditSink:
                 # Events stay queued; retry on the next tick. The type and message name the
                 # backend problem, never event contents.
                 log.warning("%s: background flush failed, will retry: %s", self._describe(), exc)
+
+
+class Pruner:
+    """Calls ``prune`` every ``interval`` seconds in a background task until :meth:`stop`.
+
+    A failed round is logged (by exception type and ``describe``, never with row contents) and
+    retried on the next tick: a database that is briefly down must not end the pruning for good.
+    """
+
+    def __init__(self, prune: Callable[[], Awaitable[int]], interval: float, describe: str) -> None:
+        if interval <= 0:
+            raise ValueError("prune_interval must be positive")
+        self._prune = prune
+        self._interval = interval
+        self._describe = describe
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start the background task (call from a running event loop)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name=f"{self._describe} pruner")
+
+    async def stop(self) -> None:
+        """Cancel the background task and wait for it. Idempotent."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval)
+            try:
+                await self._prune()
+            except Exception as exc:
+                log.warning("%s: pruning failed, will retry: %s", self._describe, type(exc).__name__)
 
 
 def _retrieve(task: asyncio.Future[None]) -> None:

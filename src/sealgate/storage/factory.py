@@ -26,7 +26,7 @@ and in code::
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
@@ -200,24 +200,16 @@ def _secret(value: SecretStr | None) -> str:
     return value.get_secret_value()
 
 
-class _Buffering(TypedDict):
-    flush_interval: float
-    flush_events: int
-    max_buffer_events: int
-
-
 def build_audit_sink(cfg: AuditConfig) -> AuditSink:
     """The audit sink ``cfg`` describes, not yet opened."""
-    buffering = _Buffering(
-        flush_interval=cfg.flush_interval,
-        flush_events=cfg.flush_events,
-        max_buffer_events=cfg.max_buffer_events,
-    )
+    from sealgate.storage._common import Buffering
+
+    buffering = Buffering(cfg.flush_interval, cfg.flush_events, cfg.max_buffer_events)
     if cfg.backend == "jsonl":
         from sealgate.storage.jsonl import JsonlAuditSink
 
         return JsonlAuditSink(
-            cfg.path or DEFAULT_AUDIT_JSONL_PATH, max_bytes=cfg.max_bytes, backups=cfg.backups, **buffering
+            cfg.path or DEFAULT_AUDIT_JSONL_PATH, max_bytes=cfg.max_bytes, backups=cfg.backups, buffering=buffering
         )
     if cfg.backend == "sqlite":
         from sealgate.storage.sqlite import SqliteAuditSink
@@ -226,18 +218,18 @@ def build_audit_sink(cfg: AuditConfig) -> AuditSink:
             cfg.path or DEFAULT_SQLITE_PATH,
             table_prefix=cfg.table_prefix,
             busy_timeout=cfg.busy_timeout,
-            **buffering,
+            buffering=buffering,
         )
     if cfg.backend == "postgres":
         from sealgate.storage.postgres import PostgresAuditSink
 
         return PostgresAuditSink(
-            _secret(cfg.dsn), table_prefix=cfg.table_prefix, pool_max_size=cfg.pool_max_size, **buffering
+            _secret(cfg.dsn), table_prefix=cfg.table_prefix, pool_max_size=cfg.pool_max_size, buffering=buffering
         )
     if cfg.backend == "stdout":
         from sealgate.storage.jsonl import StdoutAuditSink
 
-        return StdoutAuditSink(recent_capacity=cfg.memory_events, **buffering)
+        return StdoutAuditSink(recent_capacity=cfg.memory_events, buffering=buffering)
     from sealgate.storage.memory import MemoryAuditSink, NullAuditSink
 
     if cfg.backend == "memory":

@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from sealgate.errors import StorageError
-from sealgate.storage._common import BufferedAuditSink, EncodedEvent, decode_event
+from sealgate.storage._common import DEFAULT_BUFFERING, BufferedAuditSink, Buffering, EncodedEvent, decode_event
 
 if sys.platform != "win32":
     import fcntl
@@ -67,13 +67,9 @@ class JsonlAuditSink(BufferedAuditSink):
         *,
         max_bytes: int = 50 * 1024 * 1024,
         backups: int = 5,
-        flush_interval: float = 0.5,
-        flush_events: int = 500,
-        max_buffer_events: int = 100_000,
+        buffering: Buffering = DEFAULT_BUFFERING,
     ) -> None:
-        super().__init__(
-            flush_interval=flush_interval, flush_events=flush_events, max_buffer_events=max_buffer_events
-        )
+        super().__init__(buffering)
         if max_bytes < 0 or backups < 0:
             raise ValueError("max_bytes and backups must not be negative")
         self.path = Path(path)
@@ -235,13 +231,9 @@ class StdoutAuditSink(BufferedAuditSink):
         stream: IO[bytes] | None = None,
         *,
         recent_capacity: int = 1000,
-        flush_interval: float = 0.5,
-        flush_events: int = 500,
-        max_buffer_events: int = 100_000,
+        buffering: Buffering = DEFAULT_BUFFERING,
     ) -> None:
-        super().__init__(
-            flush_interval=flush_interval, flush_events=flush_events, max_buffer_events=max_buffer_events
-        )
+        super().__init__(buffering)
         if recent_capacity < 0:
             raise ValueError("recent_capacity must not be negative")
         self._stream = stream

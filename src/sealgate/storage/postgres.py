@@ -25,20 +25,24 @@ Example::
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import re
 from typing import Any
 
 import asyncpg
 
 from sealgate.errors import StorageError
-from sealgate.storage._common import BufferedAuditSink, EncodedEvent, check_ttl, decode_event
+from sealgate.storage._common import (
+    DEFAULT_BUFFERING,
+    BufferedAuditSink,
+    Buffering,
+    EncodedEvent,
+    Pruner,
+    check_ttl,
+    decode_event,
+)
 
 __all__ = ["PostgresAuditSink", "PostgresReplayCache"]
 
-log = logging.getLogger("sealgate.storage")
 
 _PREFIX = re.compile(r"[a-z_][a-z0-9_]{0,40}\Z")
 
@@ -92,13 +96,9 @@ class PostgresAuditSink(BufferedAuditSink):
         pool_min_size: int = 1,
         pool_max_size: int = 4,
         connect_timeout: float = 10.0,
-        flush_interval: float = 0.5,
-        flush_events: int = 500,
-        max_buffer_events: int = 100_000,
+        buffering: Buffering = DEFAULT_BUFFERING,
     ) -> None:
-        super().__init__(
-            flush_interval=flush_interval, flush_events=flush_events, max_buffer_events=max_buffer_events
-        )
+        super().__init__(buffering)
         self._dsn = dsn
         self.table = table = f"{_check_prefix(table_prefix)}audit_events"
         self._pool_sizes = (pool_min_size, pool_max_size)
@@ -165,15 +165,12 @@ class PostgresReplayCache:
         connect_timeout: float = 10.0,
         prune_interval: float = 30.0,
     ) -> None:
-        if prune_interval <= 0:
-            raise ValueError("prune_interval must be positive")
         self._dsn = dsn
         self.table = table = f"{_check_prefix(table_prefix)}replay_tokens"
         self._pool_sizes = (pool_min_size, pool_max_size)
         self._connect_timeout = connect_timeout
-        self._prune_interval = prune_interval
+        self._pruner = Pruner(self.prune, prune_interval, "PostgresReplayCache")
         self._pool: Any = None
-        self._prune_task: asyncio.Task[None] | None = None
         self._closed = False
         self._ddl = [
             f"CREATE TABLE IF NOT EXISTS {table} (token BYTEA PRIMARY KEY, expires_at TIMESTAMPTZ NOT NULL)",
@@ -204,7 +201,7 @@ class PostgresReplayCache:
             await pool.close()
             raise
         self._pool = pool
-        self._prune_task = asyncio.create_task(self._prune_loop(), name="postgres replay pruner")
+        self._pruner.start()
 
     async def add_if_absent(self, token: bytes, ttl_seconds: float) -> bool:
         """True if ``token`` was new or had expired (now remembered for ``ttl_seconds``).
@@ -229,24 +226,12 @@ class PostgresReplayCache:
         status = await self._pool.execute(self._sql_prune)
         return int(str(status).rsplit(" ", 1)[-1])
 
-    async def _prune_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._prune_interval)
-            try:
-                await self.prune()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, StorageError) as exc:
-                log.warning("PostgresReplayCache: pruning failed, will retry: %s", type(exc).__name__)
-
     async def close(self) -> None:
         """Stop pruning and close the pool. Idempotent."""
         if self._closed:
             return
         self._closed = True
-        task, self._prune_task = self._prune_task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._pruner.stop()
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()

@@ -44,7 +44,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sealgate.errors import StorageError
-from sealgate.storage._common import BufferedAuditSink, EncodedEvent, check_ttl, decode_event
+from sealgate.storage._common import (
+    DEFAULT_BUFFERING,
+    BufferedAuditSink,
+    Buffering,
+    EncodedEvent,
+    Pruner,
+    check_ttl,
+    decode_event,
+)
 
 __all__ = ["SqliteAuditSink", "SqliteReplayCache"]
 
@@ -154,13 +162,9 @@ class SqliteAuditSink(BufferedAuditSink):
         *,
         table_prefix: str = "sealgate_",
         busy_timeout: float = 10.0,
-        flush_interval: float = 0.5,
-        flush_events: int = 500,
-        max_buffer_events: int = 100_000,
+        buffering: Buffering = DEFAULT_BUFFERING,
     ) -> None:
-        super().__init__(
-            flush_interval=flush_interval, flush_events=flush_events, max_buffer_events=max_buffer_events
-        )
+        super().__init__(buffering)
         self.path = Path(path)
         self._table = table = f"{_check_prefix(table_prefix)}audit_events"
         self._db = _Connection(self.path, busy_timeout)
@@ -220,13 +224,10 @@ class SqliteReplayCache:
         busy_timeout: float = 10.0,
         prune_interval: float = 30.0,
     ) -> None:
-        if prune_interval <= 0:
-            raise ValueError("prune_interval must be positive")
         self.path = Path(path)
         self._table = f"{_check_prefix(table_prefix)}replay_tokens"
-        self._prune_interval = prune_interval
+        self._pruner = Pruner(self.prune, prune_interval, "SqliteReplayCache")
         self._db = _Connection(self.path, busy_timeout)
-        self._prune_task: asyncio.Task[None] | None = None
         self._opened = False
         self._closed = False
         table = self._table
@@ -255,7 +256,7 @@ class SqliteReplayCache:
 
         await self._db.open(setup)
         self._opened = True
-        self._prune_task = asyncio.create_task(self._prune_loop(), name="sqlite replay pruner")
+        self._pruner.start()
 
     async def add_if_absent(self, token: bytes, ttl_seconds: float) -> bool:
         """True if ``token`` was new or had expired (now remembered for ``ttl_seconds``).
@@ -281,22 +282,10 @@ class SqliteReplayCache:
         sql = self._delete_expired
         return await self._db.run(lambda conn: conn.execute(sql, (time.time(),)).rowcount)
 
-    async def _prune_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self._prune_interval)
-            try:
-                await self.prune()
-            except StorageError as exc:
-                log.warning("SqliteReplayCache: pruning failed, will retry: %s", exc)
-
     async def close(self) -> None:
         """Stop pruning and close the connection. Idempotent."""
         if self._closed:
             return
         self._closed = True
-        task, self._prune_task = self._prune_task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._pruner.stop()
         await self._db.close()
