@@ -18,7 +18,7 @@ test: setup system-packages services
 
 bench: setup system-packages
 	$(BIN)/python bench/micro_pipeline.py
-	$(BIN)/python bench/tunnel_cost.py
+	$(BIN)/python bench/tunnel_cost.py --load
 	$(BIN)/python bench/load.py --variant core=bench/configs/core.yaml \
 		--variant protected=bench/configs/protected.yaml
 
