@@ -186,9 +186,14 @@ def test_benign_look_alikes_pass(text: str, location: str) -> None:
     assert _score(text, location) < 5, _rules(text, location)
 
 
-def test_bare_function_name_is_four_points_then_critical_at_paranoia_2() -> None:
-    assert _score("FOOcall_user_func", paranoia=1) == 4
-    assert _score("FOOcall_user_func", paranoia=2) == 5
+def test_function_name_in_a_sentence_is_four_points_then_critical_at_paranoia_2() -> None:
+    assert _score("I don't like gzuncompress", paranoia=1) == 4
+    assert _score("I don't like gzuncompress", paranoia=2) == 5
+
+
+@pytest.mark.parametrize("text", ["FOOcall_user_func", "\\call_user_func", "@base64_decode", "'gzinflate'"])
+def test_function_name_as_one_identifier_is_critical(text: str) -> None:
+    assert _score(text, paranoia=1) == 5
 
 
 def test_common_class_in_prose_is_a_warning() -> None:

@@ -1,7 +1,8 @@
 """Golden cases for every detector: tests/golden/<detector>.json.
 
 Each file is a list of ``{"input", "location", "expected", "note"}`` objects (optional
-``"paranoia"``, default :data:`~sealgate.detectors.engine.DEFAULT_PARANOIA`). A case runs the
+``"paranoia"``, default :data:`~sealgate.detectors.engine.DEFAULT_PARANOIA`; optional ``"host"`` and
+``"referer"``, the request context of detectors that judge a value relative to it). A case runs the
 one detector named by the file through the :class:`~sealgate.detectors.engine.DetectionEngine`
 (so decoding and the prefilter are exercised too) and checks whether the request would be
 blocked. The value's kind follows from the location: ``...:name``/``:key``/``:tag`` are names,
@@ -17,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from sealgate.detectors.context import request_context
 from sealgate.detectors.engine import DEFAULT_PARANOIA, DetectionEngine
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
@@ -67,6 +69,11 @@ def test_golden_case(detector_name: str, case: dict[str, Any]) -> None:
         pytest.skip(f"detector module {detector_name} is not available")
     paranoia = int(case.get("paranoia", DEFAULT_PARANOIA))
     engine = DetectionEngine([module.DETECTOR], paranoia=paranoia)
-    result = engine.assess([(case["location"], case["input"], kind_of(case["location"]))])
+    inputs = [(case["location"], case["input"], kind_of(case["location"]))]
+    if "host" in case:
+        with request_context(host=case["host"], referer=case.get("referer")):
+            result = engine.assess(inputs)
+    else:
+        result = engine.assess(inputs)  # no request context: value-only evidence
     explanation = [(f.rule_id, f.paranoia, f.excerpt) for f in result.findings]
     assert result.blocked is case["expected"], f"{case['note']}: {case['input']!r} -> {explanation}"

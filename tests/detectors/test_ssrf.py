@@ -183,6 +183,23 @@ def test_off_domain_url_needs_context_and_paranoia_2() -> None:
         assert _rules("https://shop.example:8443/cart", paranoia=2) == []
 
 
+def test_lookalike_of_the_requested_host_is_critical_at_paranoia_1() -> None:
+    assert _rules("https://shop.example:8443/") == []  # no request context: nothing to imitate
+    with request_context(host="shop.example"):
+        assert _rules("https://shop.example:8443/") == ["ssrf-lookalike-host"]
+        assert _rules("https://shop.example.evil.example/") == ["ssrf-lookalike-host"]
+        assert _rules("https://evil.example/") == []
+        assert _rules("https://www.shop.example:8443/") == ["ssrf-lookalike-host"]
+        assert _rules("see https://shop.example:8443/ for the admin", "body.$.text") == []
+        assert _rules("https://shop.example:8443/", "header.x-forwarded-for") == []
+    with request_context(host="example.com"):
+        assert _rules("https://evilexample.com/") == ["ssrf-lookalike-host"]
+    with request_context(host="news.com"):
+        assert _rules("https://foxnews.com/") == []  # a four-letter label is not distinctive
+    with request_context(host="127.0.0.1:8080"):
+        assert "ssrf-lookalike-host" not in _rules("https://127.0.0.1.example/")
+
+
 def test_directory_schemes_are_four_points_then_critical() -> None:
     (finding,) = DETECTOR.detect(Value("ldap://directory.example/o=x"), "query.url", 1)
     assert (finding.rule_id, finding.severity) == ("ssrf-dangerous-scheme", "error")

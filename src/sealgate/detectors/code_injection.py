@@ -22,8 +22,9 @@ What it blocks, by language (rule ids in brackets, each prefixed ``code_injectio
   ``session.x=...``, ``-d allow_url_include`` [``php-config-directive``];
 - an upload named like a PHP script (``shell.php``, ``a.phtml...``, ``x.php5``) in a
   multipart filename or an ``X-Filename`` header [``php-script-upload``];
-- at paranoia 2, a high-risk PHP function *name* on its own (``base64_decode``,
-  ``call_user_func``, ``gzuncompress``), 4 points at paranoia 1 [``php-function-name``].
+- a high-risk PHP function *name* as the whole value, alone or glued into one identifier
+  (``base64_decode``, ``\\call_user_func``, ``FOOcall_user_func``); in a sentence ("I don't
+  like gzuncompress") 4 points, critical at paranoia 2 [``php-function-name``].
 
 **Java**
 
@@ -121,6 +122,8 @@ apache_child_terminate apache_setenv mb_ereg_replace mb_eregi_replace escapeshel
 get_class_methods method_exists function_exists class_exists invoke invokeargs newinstance reflectionfunction
 """
 _PHP_FUNCTION_SET: Final = frozenset(_PHP_FUNCTIONS.split())
+_ONE_IDENTIFIER = re.compile(r"[\w\\@]{1,100}")
+"""One identifier, optionally namespaced or silenced (``\\exec``, ``@exec``): no blank, no prose."""
 # An identifier followed (after whitespace or comments) by "(": checked against the set.
 _PHP_CALL = re.compile(
     r"(?<![\w$>:\\.-])([A-Za-z_][A-Za-z0-9_]{1,40})((?:\s|/\*[^*]{0,200}\*/|(?:#|//)[^\n]{0,200}\n)*)\("
@@ -402,8 +405,9 @@ def _php(text: str, value: Value, location: str, paranoia: int, add: _Add) -> No
     lower = value.lower
     name = _PHP_NAMES.search(lower)
     if name is not None:
-        # The whole value is the name: what a callback parameter passed to call_user_func() gets.
-        exact = lower.strip(" \t\r\n'\"") == name.group()
+        # The whole value is one identifier holding the name (``base64_decode``, ``\call_user_func``,
+        # ``FOOcall_user_func``): a callback or a name glued to junk, never a word in a sentence.
+        exact = _ONE_IDENTIFIER.fullmatch(lower.strip(" \t\r\n'\"")) is not None
         add("php-function-name", f"PHP high-risk function name {name.group()!r}",
             "critical" if paranoia >= 2 or exact else "error", name.start(), name.end(), source=lower)
 

@@ -2,7 +2,9 @@
 
 How it thinks (the idea of libinjection, our own implementation): an application pastes the
 value into a query at one spot, as a number (``WHERE id = <v>``), inside a single-quoted string
-(``'<v>'``) or inside a double-quoted one (``"<v>"``). For each context the value is
+(``'<v>'``), inside a double-quoted one (``"<v>"``) or inside a MySQL backtick-quoted name
+(``ORDER BY `<v>` ``; only when the text before the first backtick has no blank, as an
+identifier has none: a man page's `` `quoting' `` is prose). For each context the value is
 tokenized the way the database would read it: in a quoted context the value's text up to the
 first unescaped matching quote is just string content; whatever follows is SQL. The detector
 then reads the token sequence that follows that *breakout point*:
@@ -13,12 +15,15 @@ then reads the token sequence that follows that *breakout point*:
 - ``1; DROP TABLE articles; --``, ``'; exec xp_cmdshell ...`` — a stacked statement;
 - ``admin'--``, ``1')#`` — a comment that cuts the rest of the query off;
 - ``' order by 3--``, ``' into outfile '...`` — a clause after the breakout;
+- ``) when 234 then``, ``' when 1=1 then 1`` — a CASE branch after the breakout;
+- `` ` REGEXP``, ``' LIKE`` — a comparison left open for the query's own text to complete;
 - ``'+sleep(5)+'``, ``'||(select extractvalue(...))||'`` — an expression with a dangerous
   function or subquery;
 
 and, wherever they appear, time-based and out-of-band functions called like SQL
 (``sleep(5)``, ``benchmark(9999999,md5(1))``, ``pg_sleep(5)``, ``waitfor delay '0:0:5'``,
-``load_file('\\\\host\\x')``), ``@@version``, and UNION SELECT with a select list.
+``load_file('\\\\host\\x')``), ``@@version``, UNION SELECT with a select list, and a subquery
+opened at the end of the value (``id=(SELECT``) for the query to finish.
 
 English is not SQL: ``O'Reilly``, ``don't``, "select a size", "drop us a line", "union
 station" and code fragments in prose do not produce the token sequences above, because after
@@ -34,6 +39,13 @@ an id, a token or a name never holds SQL structure, so at paranoia 1 these count
   server-information call (``version()``), or followed by a comparison, logic or a comment
   (``ascii(substr(user(),1,1))>64``); ``max(3, 4)`` and ``Year (2024)`` are not;
 - a logical operator followed by a comparison (``AND 7829=(``, ``or name = "``, ``&&(e===``);
+- a number compared with itself after ``WHERE``/``AND``/``OR`` (``WHERE 9896=9896``: the
+  arbitrary multi-digit number injection tools use; ``WHERE 1=1`` is an idiom and stays out);
+- a value that is an integer-overflow or float-parsing probe (``4294967296``,
+  ``2.2250738585072011e-308``; not ``2147483647``);
+- a parameter name that continues a condition (``and '5'x``) or is wrapped in SQL quotes
+  (`` ?`bla` ``, ``?'bla'``: a quoting probe); MySQL's privilege tables
+  (``mysql.user``, ``mysql.db``) as the value or in SQL punctuation;
 - a bare tautology (``1=1``, ``11!=1``; ``11=1`` is not), a string comparison the query's own
   quote completes (``'1'='1``), ``x LIKE '``, a value of nothing but mixed quotes (``"'``);
 - a subquery (``(select (case ...``), ``select @@version``, a statement with SQL punctuation
@@ -49,7 +61,7 @@ single SQL operators/keywords standing alone as a value (``XOR``, ``<=>``, ``reg
 
 Rule ids: ``sqli-boolean``, ``sqli-union``, ``sqli-stacked``, ``sqli-comment``,
 ``sqli-clause``, ``sqli-expression``, ``sqli-time``, ``sqli-function``, ``sqli-sysvar``,
-``sqli-fragment``, ``sqli-keyword``.
+``sqli-fragment``, ``sqli-keyword``, ``sqli-numeric-probe``.
 
 Example::
 
@@ -143,6 +155,9 @@ SYSTEM_OBJECTS: Final = frozenset(
      "sqlite_master", "sqlite_schema", "northwind", "pg_tables", "sys.objects", "dual"}
 )
 """Catalog names that only an attacker mapping the database asks about."""
+_MYSQL_GRANT_TABLE = re.compile(r"(?<![\w.])mysql\.(?:user|db|tables_priv|columns_priv|procs_priv|proxies_priv|proc"
+                                r"|func|global_grants)(?![\w.])")
+"""MySQL's privilege tables (``mysql.user`` holds the password hashes): catalog, like the above."""
 _CATALOG_TABLES: Final = frozenset(
     {"information_schema", "pg_catalog", "pg_shadow", "sysobjects", "syscolumns", "msysaccessobjects",
      "msysobjects", "msysqueries", "sqlite_master", "all_tab_columns", "user_tab_columns", "dba_users"}
@@ -267,6 +282,8 @@ _CMP_TEXT: Final = frozenset(
     {"=", "==", "<", ">", "<=", ">=", "<>", "!=", "<=>", "like", "rlike", "regexp", "is", "in",
      "between", "sounds", "glob", "ilike", "similar", "not"}
 )
+_PROSE_OPERATORS: Final = frozenset({"is", "in", "not"})
+"""Comparison words that are English words too: ``'not`` alone is no open comparison."""
 _PROSE_STRING = re.compile(r"[.,:;!?] [a-z]|(?:\S+ ){3}\S", re.IGNORECASE)
 _UNARY: Final = frozenset({"-", "+", "!", "~", "not", "binary"})
 _TERMINATORS: Final = frozenset("c;U)")
@@ -658,8 +675,19 @@ class _Analysis:
                 self.add("sqli-clause", f"a {word.upper()} clause follows the value", "critical", 2, pos)
             return
 
+        # A CASE branch: ") when 234 then", "' when 1=1 then 1 else 0 end".
+        if first.type == "k" and first.text.lower() == "when" and strong and _case_branch(reader, i):
+            self.add("sqli-expression", "the value continues a CASE expression", "critical", 1, pos)
+            return
+
         # An operator continuing the expression: tautologies, boolean probes, concatenations.
         if first.type in "&o":
+            if strength == "quote" and i + 1 == n and first.text.lower() in _CMP_TEXT - _PROSE_OPERATORS:
+                # "` REGEXP ", "' LIKE ": the string is closed and the query's own text becomes
+                # the right operand.
+                self.add("sqli-boolean", "a quote closes the string and leaves a comparison open",
+                         "critical", 1, pos)
+                return
             info = reader.continuation(i, _Expr())
             end = info.end
             trailing_quote = end == n - 1 and toks[end].type == "s" and toks[end].text[-1:] != toks[end].text[:1]
@@ -681,6 +709,10 @@ class _Analysis:
                 elif info.literal_comparison and terminated:
                     self.add("sqli-boolean", "a tautology is appended after the value", "critical",
                              1 if closed_parens or strength == "word" else 2, pos)
+                elif strength == "number" and terminated and any(
+                        t.text.lower() in ("true", "false") for t in toks[i:end]):
+                    # "1 or true" / "1 and false": the boolean-blind pair ("1 or 2" is a choice).
+                    self.add("sqli-boolean", "a boolean constant is combined with the value", "critical", 1, pos)
                 elif info.comparison and terminated and strength != "word":
                     self.add("sqli-boolean", "a condition is appended after the value", "critical", 2, pos)
                 return
@@ -691,7 +723,9 @@ class _Analysis:
                 self.add("sqli-expression", "a function call is appended after a closing quote",
                          "critical", 2, pos)
                 return
-            if strength == "quote" and first.type == "&" and terminated and info.atoms:
+            if strength == "quote" and (first.type == "&" or first.text.lower() in ("!", "not")) and (
+                    terminated and info.atoms):
+                # "' and x", "\"!\"": a logical operator (NOT included) applied after the quote.
                 self.add("sqli-boolean", "a logical operator follows a closing quote", "critical", 2, pos)
             return
 
@@ -703,13 +737,29 @@ class _Analysis:
                          "critical", 1, pos)
 
 
+def _case_branch(reader: _Reader, i: int) -> bool:
+    """``WHEN <condition> THEN`` at ``i``, the condition SQL-shaped (a literal, comparison or call).
+
+    "when ready then go" in a quoted phrase is words: an identifier alone is no condition.
+    """
+    info = reader.expression(i + 1)
+    if info.end < 0 or reader.low(info.end) != "then":
+        return False
+    return info.comparison or info.logic or bool(info.functions) or info.subquery or (
+        info.literals > 0 and info.identifiers == 0)
+
+
 def _is_dangerous(function: str) -> bool:
     return function in DANGEROUS_FUNCTIONS or function.startswith(_DANGEROUS_PREFIXES)
 
 
+# The third context is a MySQL identifier (``ORDER BY `<v>```, ``SELECT `<v>` FROM``), where a
+# backtick closes the name the way a quote closes a string.
+_IDENTIFIER_PREFIX = re.compile(r"[^\s`]{0,64}")
 _QUOTE_END = {
     "'": re.compile(r"[^']*(?:''[^']*)*'"),
     '"': re.compile(r'[^"]*(?:""[^"]*)*"'),
+    "`": re.compile(r"[^`]*(?:``[^`]*)*`"),
 }
 
 
@@ -727,6 +777,7 @@ _ANYWHERE = re.compile(
    |(?P<union>(?<![\w$])union(?:\s(?:all|distinct))?\s?(?:\(\s?)*select(?:\s|\(|\*|@|\d|'|"|`|$))
    |(?P<sysvar>@@(?:version|datadir|hostname|basedir|tmpdir|servername|language|spid|identity)\b)
    |(?P<outfile>\binto\s(?:out|dump)file\s?['"\\`])
+   |(?P<opensub>(?:^|=\s?)\(\s?select\s?$)
     """,
     re.VERBOSE,
 )
@@ -750,6 +801,13 @@ _BIGRAMS: Final = frozenset(
 )
 
 
+_NUMERIC_PROBES: Final = frozenset(
+    {"2147483648", "-2147483649", "4294967296", "9223372036854775808", "-9223372036854775809",
+     "18446744073709551616", "2.2250738585072011e-308", "2.2250738585072012e-308", "1e309"}
+)
+"""Whole values that overflow 32/64-bit integers or hang float parsers (PHP/Java ``2.225...e-308``):
+a probe of how the database or driver converts the value (CRS 942220). Not the maxima
+themselves (``2147483647`` is a common "no limit")."""
 _STRICT_VERBS: Final = frozenset(
     {"select", "insert", "update", "delete", "drop", "create", "alter", "truncate", "exec", "execute",
      "declare", "waitfor", "shutdown", "grant", "revoke", "merge"}
@@ -769,8 +827,9 @@ _TRIGGERS: Final = tuple(
             "is not", "pg_", "utl_", "dbms_", "msdasql", "northwind", "tempdb", "msdb", "msys",
             "schema", "varchar", "openrowset", "opendatasource", "xor", "<>", "<=>", "!=",
             " from ", "procedure analyse", ">=", "<=", "<<", ">>", "declare",
-            "procedure",
+            "procedure", ") when", "mysql.",
         }
+        | _NUMERIC_PROBES
         | {f" {word} " for word in LOGIC | OPERATOR_WORDS | UNION_WORDS}
         | {f"{first} {second}" for first, second in _BIGRAMS}
         | {" as ", "execute", "alter ", "create ", "truncate "}
@@ -890,6 +949,8 @@ class SqlInjectionDetector:
             match = closing.match(head)
             if match is None:
                 continue
+            if quote == "`" and _IDENTIFIER_PREFIX.fullmatch(head, 0, match.end() - 1) is None:
+                continue  # an identifier has no blanks: "see `#' below" is a man page's quoting
             rest_start = match.end()
             rest = head[rest_start:]
             peek = tokenize(rest, 2)
@@ -928,6 +989,10 @@ class SqlInjectionDetector:
                                  match.start()))
             elif group == "outfile":
                 hits.append(_Hit("sqli-clause", "INTO OUTFILE writes a file", "critical", 1, match.start()))
+            elif group == "opensub":
+                # "id=(SELECT": a subquery opened where a value goes, for the query to finish.
+                hits.append(_Hit("sqli-expression", "the value opens a subquery and stops", "critical", 1,
+                                 match.start()))
             if len(hits) >= 4:
                 break
         return hits
@@ -963,12 +1028,16 @@ class SqlInjectionDetector:
             if tok.type in "ns":
                 bare += 1
         catalog = next((w for w in _WORDS_ONLY.findall(text) if w in SYSTEM_OBJECTS), None)
+        if catalog == "mysql" and "mysql." in text and (len(toks) <= 4 or _FRAGMENT_SYNTAX.search(text)):
+            # "mysql.db" as the value or in SQL punctuation; "a backup of mysql.db" is a sentence.
+            qualified = _MYSQL_GRANT_TABLE.search(text)
+            catalog = qualified.group() if qualified is not None else catalog
         if catalog and catalog not in ("sys", "mysql", "master", "dual") and (len(toks) <= 12 or (
                 catalog in _CATALOG_TABLES and len(toks) <= 48 and "\n" not in text
                 and not is_prose(value.decoded))):
             # Catalog tables nobody types as data are evidence on their own; sample-database and
             # system-database names (northwind, tempdb) that double as ordinary words are not.
-            own_level = 1 if catalog in _CATALOG_TABLES else level
+            own_level = 1 if catalog in _CATALOG_TABLES or catalog.startswith("mysql.") else level
             hits.append(_Hit("sqli-fragment", f"names the database catalog ({catalog})", "critical", own_level, 0))
         elif "msdasql" in text or any(
             w.startswith(("xp_", "sp_", "utl_", "dbms_")) and len(w) > 5 for w in words
@@ -1070,6 +1139,12 @@ _INFO_FUNCTIONS: Final = frozenset(
     {"version", "user", "database", "current_user", "schema", "system_user", "session_user", "db_name",
      "user_name", "connection_id", "last_insert_id", "current_database", "suser_name", "host_name"}
 )
+_TOOL_TAUTOLOGY = re.compile(r"(?<![\w$])(?:where|and|or|having|when|&&|\|\|)\s?\(?\s?(\d{2,9})\s?=\s?\1(?![\w.])")
+"""``WHERE 9896=9896``, ``AND 5678=5678``: a number compared with itself is always true; the
+multi-digit, arbitrary number is how injection tools mark their probes (``WHERE 1=1`` is a
+query-building idiom people paste, and stays out)."""
+_QUOTED_NAME = re.compile(r"""(['"`])[^'"`]{1,64}\1""")
+_NAME_CONDITION = re.compile(r"""[\s'"`)]*(?:and|or|xor|&&|\|\|)\s?(?:'[^']*'|"[^"]*"|\d+(?![\w.]))""")
 _NUMBER_COMPARISON = re.compile(r"(?:\w+,)?(\d+)\s?(=|!=|<>)\s?(\d+)")
 _LIKE_OPEN = re.compile(r"""[\w)'"`]{1,64}\s?(?:not\s)?(?:r?like|regexp)\s?['"(]""")
 _QUOTES_ONLY = re.compile(r"""['"`\\]*'['"`\\]*["`]['"`\\]*|['"`\\]*["`]['"`\\]*'['"`\\]*|''""")
@@ -1095,6 +1170,14 @@ def _short_value_hits(value: Value) -> list[_Hit]:
     if not text or len(text) > SHORT_VALUE_CHARS or is_prose(value.decoded):
         return []
     hits = _short_text_hits(text)
+    if not hits and value.kind == "name" and _NAME_CONDITION.match(text):
+        # "and '5'orig_var": a name (an identifier) that opens with a boolean continuation.
+        hits = [_Hit("sqli-boolean", "the parameter name continues an SQL condition", "critical", 1, 0)]
+    if not hits and value.kind == "name" and _QUOTED_NAME.fullmatch(text):
+        # "?`bla`", "?'bla'": a name in SQL quotes probes how the application quotes names it
+        # pastes into a query (sort columns, filters built from keys); a client never sends one.
+        hits = [_Hit("sqli-comment", "the parameter name is wrapped in SQL quotes (a quoting probe)", "critical",
+                     1, 0)]
     if not hits and value.kind == "name" and "=" in text:
         # "pay=sleep(": a whole name=value pair sent as one name.
         piece = text.split("=", 1)[1].strip()
@@ -1105,6 +1188,12 @@ def _short_value_hits(value: Value) -> list[_Hit]:
 
 def _short_text_hits(text: str) -> list[_Hit]:
     """The short-value rules over one compact text (see :func:`_short_value_hits`)."""
+    if text in _NUMERIC_PROBES:
+        return [_Hit("sqli-numeric-probe", "the value is an integer-overflow or float-parsing probe", "critical",
+                      1, 0)]
+    tautology = _TOOL_TAUTOLOGY.search(text)
+    if tautology is not None:
+        return [_Hit("sqli-boolean", "a condition compares a number with itself", "critical", 1, tautology.start())]
     call = _CALL_HEAD.match(text)
     if (call is not None and (call.group(1) in SQL_FUNCTIONS or call.group(1) == "in")
             and _sql_call_shape(call.group(1), call.group(2), text[call.end() :])):

@@ -15,12 +15,19 @@ What it blocks:
 - Schemes that turn a fetch into something else: ``gopher:``, ``dict:``, ``file:``, ``jar:``,
   ``netdoc:``, ``tftp:`` (critical); ``ldap:``, ``rmi:``, ``iiop:``, UNC paths
   ``\\\\host\\share`` (4 points, critical from paranoia 2).
-- Remote file inclusion (CRS 931): a URL ending in ``?`` (``http://evil/shell.txt?``, which
-  cuts off the suffix the application appends); a URL in a parameter that names a local path
+- Remote file inclusion (CRS 931): a URL ending in ``?`` or a NUL byte
+  (``http://evil/shell.txt?``, ``http://evil/shell%00``: both cut off the suffix the
+  application appends); a UNC path to a PHP script (``\\\\evil\\share\\x.php``, which
+  ``include`` fetches over SMB on Windows); a URL in a parameter that names a local path
   (``_CONF[path]``, ``mosConfig_absolute_path``, ``include``, ``basedir``); a URL with a
   numeric host pointing at a script (``http://66.240.183.75/crash.php``).
-- At paranoia 2, a value that is a URL to another site than the request's ``Host`` (CRS
-  931130); this needs :mod:`~sealgate.detectors.context`.
+- A value that is a URL imitating the request's own ``Host`` (CRS 931130's bypasses): another
+  port of that host (``https://shop.example:8443/``), its name as the first labels of another
+  domain (``shop.example.evil.com``) or glued to a prefix (``evilshop.example``, when the
+  imitated label has at least :data:`_MIN_GLUED_LABEL` characters) [``ssrf-lookalike-host``].
+- At paranoia 2, a value that is a URL to any other site than the request's ``Host`` (CRS
+  931130): at paranoia 1 an API's link, avatar and webhook fields hold such URLs all day.
+  Both need :mod:`~sealgate.detectors.context`.
 
 Not an attack: ``https://example.com/page``, ``http://8.8.8.8/`` (4 points only when a bare
 public IP hosts a script), a bare ``192.168.1.1`` without a scheme (a network setting), and
@@ -29,7 +36,7 @@ URLs in ``Referer``/``Origin``, which the browser sets.
 Rule ids: ``ssrf-internal-address``, ``ssrf-cloud-metadata``, ``ssrf-dangerous-scheme``,
 ``ssrf-obfuscated-ip``, ``ssrf-unc-path``, ``ssrf-oast-host`` (Burp Collaborator, interactsh...),
 ``ssrf-rfi-query-stuffing``, ``ssrf-rfi-include-param``,
-``ssrf-rfi-ip-script``, ``ssrf-off-domain-url``.
+``ssrf-rfi-ip-script``, ``ssrf-lookalike-host``, ``ssrf-off-domain-url``.
 
 Config: none besides paranoia. Example::
 
@@ -103,6 +110,7 @@ _UNC = re.compile(r"^\s*\\\\([A-Za-z0-9_.\-\[\]:]+)\\[^\\\s]")
 _SCRIPT_PATH = re.compile(
     r"\.(?:php\d?|phtml|inc|txt|jsp|jspx|asp|aspx|pl|cgi|py|sh|rb|cfm|war|gif|jpg|png)(?:$|[?#;%])", re.IGNORECASE
 )
+_PHP_SCRIPT = re.compile(r"\.(?:php\d?|phtml|inc)(?:$|[?#;%\s])", re.IGNORECASE)
 _RFI_STUFFING = re.compile(r"^(?:https?|ftps?|file)(?::(?://|\\\\)\S*)?\?+$", re.IGNORECASE)
 _WHOLE_URL = re.compile(r"^\s*(?:https?|ftps?|file)://", re.IGNORECASE)
 # Parameters that name a local path or an included file: a URL there is an inclusion. Matched
@@ -167,15 +175,21 @@ class SsrfDetector:
         stripped = text.strip()
         if _RFI_STUFFING.match(stripped):
             add("ssrf-rfi-query-stuffing", "URL ending in '?' (remote file inclusion)", "critical", 0, len(text))
+        elif _WHOLE_URL.match(text) and _ends_with_nul(value):
+            # "http://evil/shell%00": the NUL cuts off the suffix the application appends, as "?" does.
+            add("ssrf-rfi-query-stuffing", "URL ending in a NUL byte (remote file inclusion)", "critical",
+                0, len(text))
         urls = _find_urls(text)
         for url in urls:
             self._check_url(url, text, location, paranoia, add)
-        if not urls:
+        if not any(url.scheme for url in urls):  # a UNC path reads as a protocol-relative URL too
             unc = _UNC.match(text)
             if unc is not None:
                 host = unc.group(1).lower()
                 kind = classify_host(host)
-                severity = "critical" if kind is not None or paranoia >= 2 else "error"
+                # A PHP script on a share is what include() fetches over SMB on Windows (RFI).
+                script = _PHP_SCRIPT.search(text) is not None
+                severity = "critical" if kind is not None or script or paranoia >= 2 else "error"
                 add("ssrf-unc-path", f"UNC path to host {host!r}", severity, unc.start(), unc.end())
         if "ssrf-cloud-metadata" not in seen:
             bare = _BARE_METADATA.search(text.lower())
@@ -231,10 +245,19 @@ class SsrfDetector:
         elif parse_ipv4(host) is not None and whole:
             add("ssrf-rfi-ip-script", f"URL with numeric host {host!r}", "critical" if paranoia >= 2 else "error",
                 url.start, url.end)
-        if whole and paranoia >= 2 and not location.startswith(("header.", "xml.")):
+        if whole and not location.startswith(("header.", "xml.")):
             context = current_context()
             if context is not None and context.host and not _same_site(host, url.port, scheme, context.host):
-                add("ssrf-off-domain-url", f"URL to another site {host!r}", "critical", url.start, url.end, 2)
+                lookalike = _impersonation(host, context.host)
+                if lookalike is not None:
+                    add("ssrf-lookalike-host", f"URL to {host!r}: {lookalike}", "critical", url.start, url.end)
+                if paranoia >= 2:
+                    add("ssrf-off-domain-url", f"URL to another site {host!r}", "critical", url.start, url.end, 2)
+
+
+def _ends_with_nul(value: Value) -> bool:
+    """True when a decoding layer of ``value`` ends in NUL (``%00``, ``%2500``), which ``decoded`` drops."""
+    return any(form.rstrip(" \t\r\n").endswith(("\x00", "%00")) for form in value.variants)
 
 
 def _is_fetchable(text: str, url: _Url) -> bool:
@@ -418,6 +441,34 @@ def classify_host(host: str) -> str | None:
             return kind
     if host.endswith(_LOCAL_SUFFIXES):
         return "local-name"
+    return None
+
+
+_MIN_GLUED_LABEL: Final = 6
+"""``evilexample.com`` imitates ``example.com`` only when the imitated name is distinctive:
+``foxnews.com`` is not a fake ``news.com``."""
+
+
+def _impersonation(host: str, request_host: str) -> str | None:
+    """How an off-site ``host[:port]`` imitates the request's own host, or ``None``.
+
+    Allowlist checks written as ``startswith``/``endswith``/"same host" are what SSRF and RFI
+    payloads get around: another port of this very host (a service not meant to be exposed),
+    this host's name as the first labels of a foreign one (``example.com.evil.com``), or glued
+    to a foreign prefix (``evilexample.com``).
+    """
+    own_host, _ = _split_authority(request_host)
+    if not own_host or not host:
+        return None
+    if host == own_host or host.endswith("." + own_host):
+        return "another port of the requested host"  # only called when _same_site said no
+    if "." not in own_host or parse_ipv4(own_host) is not None:
+        return None
+    if host.startswith(own_host + "."):
+        return "the requested host's name as a prefix of another domain"
+    label = own_host.split(".", 1)[0]
+    if host.endswith(own_host) and len(label) >= _MIN_GLUED_LABEL:
+        return "the requested host's name glued to another name"
     return None
 
 

@@ -15,8 +15,10 @@ What a browser executes, and so what this detector reports (paranoia 1):
   (``' in foo.bar=``, ``";document.domain=``, ``"in valueOf=``);
 - a ``<link href>``/``<base href>`` tag that is the value itself (it starts the value, which
   is not prose): HTML quoted in a sentence (``by adding <base href="url"> to html``) is not;
-- a DOM sink that *is* the value (``window.location``, ``';document.cookie``), not one named
-  in words;
+- a DOM sink that *is* the value (``window.location``, ``';document.cookie``, a string closed
+  then any operator: ``"-alert(1)-"``, ``\\";alert(1)//``), not one named in words;
+- a tag with an attribute in a parameter name or JSON key (``x=<a href="test"`` sent as a
+  name): names are identifiers, and applications echo them;
 - a value that *is* a script URL (``javascript:alert(1)``, also with tabs/newlines/entities
   inside the scheme, as browsers strip them);
 - obfuscated script: JSFuck (``[][(![]+[])[+[]]...``), DOM access through brackets or comments
@@ -97,7 +99,9 @@ _DOM_SINK = re.compile(
 _JS_CALL_BODY = re.compile(r"[\w$\].]\s*\(|[\w$]\s*=|`")
 _Adder = Callable[[str, str, int, int], None]
 """``add(rule, message, paranoia, start)``: records a finding while scanning."""
-_JS_LEAD = re.compile(r"""[\s'"`;(+,=]*""")
+# What may precede a sink in a value that is script: a string closed, then any JS operator
+# (``"-alert(1)-"``, ``\";alert(1)//``, ``'*prompt(1)*'``) or a statement separator.
+_JS_LEAD = re.compile(r"""[\s'"`;(+,=\-*/|&\\!~^%]*""")
 _JS_STRING_BREAKOUT = re.compile(
     r"""["'`]\s*(?:(?:in\s*|[;+\-|&,])\s*[a-z_$][\w$]*(?:\s*\.\s*[a-z_$][\w$]*)+"""
     r"""|in\s+(?:valueof|tostring|location|name|onerror|constructor|innerhtml))\s*=(?!=)"""
@@ -150,6 +154,8 @@ class XssDetector:
             # Markup that *is* the value (it starts with the tag), not HTML quoted in a sentence.
             markup_only = kind == "name" or (text.lstrip()[:1] == "<" and not is_prose(text))
             self._tags(text, add, obfuscated, markup_only)
+            if kind == "name":
+                _markup_name(text, add)
         stripped = _CONTROL.sub("", text)
         if _SCRIPT_SCHEME.match(stripped.lstrip("\"'` ")):
             add("xss-url", "the value is a script URL", 1, 0)
@@ -275,6 +281,23 @@ class XssDetector:
             letters = re.sub(r"\s+", "", spelled.group(1))
             if letters.startswith(_SPACED_NAMES):
                 add("xss-obfuscation", "a tag name spelled with spaces", 1, spelled.start())
+
+
+def _markup_name(text: str, add: _Adder) -> None:
+    """A tag with an attribute in a parameter name or JSON key (``x=<a href="test"`` sent as a name).
+
+    Names are identifiers: an application that echoes them (error pages, debug views, form
+    builders) renders the markup, and no client builds a name out of an HTML tag.
+    """
+    for count, match in enumerate(_TAG.finditer(text)):
+        if count >= 8:
+            return
+        if match.group(2) or match.group(1):
+            continue  # a closing tag or "< b": not a start tag
+        close = text.find(">", match.end(), match.end() + 256)
+        if _ATTR.search(text, match.end(), close if close >= 0 else match.end() + 256) is not None:
+            add("xss-tag", "a tag with attributes in a parameter name", 1, match.start())
+            return
 
 
 DETECTOR = XssDetector()
