@@ -37,16 +37,21 @@ from sealgate.errors import StorageError
 
 __all__ = [
     "REQUEST_ID_KEY",
+    "RETENTION_CHECK_SECONDS",
     "BufferedAuditSink",
     "Buffering",
     "EncodedEvent",
     "Pruner",
+    "check_retention",
     "check_ttl",
     "decode_event",
     "encode_event",
     "request_id_of",
     "sanitize_text",
 ]
+
+RETENTION_CHECK_SECONDS = 3600.0
+"""How often the SQLite and PostgreSQL audit sinks delete events past their retention."""
 
 REQUEST_ID_KEY = "request_id"
 """The event key ``recent(request_id=...)`` filters on (set by ``observability/logging.py``)."""
@@ -117,6 +122,12 @@ def request_id_of(event: Mapping[str, Any]) -> str | None:
     """The event's request id when it is a string (the only kind ``recent`` can filter on)."""
     value = event.get(REQUEST_ID_KEY)
     return sanitize_text(value) if isinstance(value, str) else None
+
+
+def check_retention(retention_seconds: float | None) -> None:
+    """Raise ``ValueError`` unless ``retention_seconds`` is ``None`` (keep all) or positive and finite."""
+    if retention_seconds is not None and not (math.isfinite(retention_seconds) and retention_seconds > 0):
+        raise ValueError(f"retention_seconds must be positive, got {retention_seconds!r}")
 
 
 def check_ttl(ttl_seconds: float) -> None:

@@ -121,6 +121,12 @@ class AuditConfig(BaseModel):
         default=10.0, gt=0, description="sqlite: seconds to wait for another process's write lock."
     )
     pool_max_size: int = Field(default=4, ge=1, le=100, description="postgres: most connections in the pool.")
+    retention_days: float | None = Field(
+        default=None,
+        gt=0,
+        description="sqlite/postgres: delete events older than this many days, checked hourly "
+        "(default: keep everything; jsonl rotates by size instead).",
+    )
 
     @model_validator(mode="after")
     def _check_backend(self) -> AuditConfig:
@@ -200,6 +206,10 @@ def _secret(value: SecretStr | None) -> str:
     return value.get_secret_value()
 
 
+def _seconds(days: float | None) -> float | None:
+    return None if days is None else days * 86_400.0
+
+
 def build_audit_sink(cfg: AuditConfig) -> AuditSink:
     """The audit sink ``cfg`` describes, not yet opened."""
     from sealgate.storage._common import Buffering
@@ -219,12 +229,14 @@ def build_audit_sink(cfg: AuditConfig) -> AuditSink:
             table_prefix=cfg.table_prefix,
             busy_timeout=cfg.busy_timeout,
             buffering=buffering,
+            retention_seconds=_seconds(cfg.retention_days),
         )
     if cfg.backend == "postgres":
         from sealgate.storage.postgres import PostgresAuditSink
 
         return PostgresAuditSink(
-            _secret(cfg.dsn), table_prefix=cfg.table_prefix, pool_max_size=cfg.pool_max_size, buffering=buffering
+            _secret(cfg.dsn), table_prefix=cfg.table_prefix, pool_max_size=cfg.pool_max_size, buffering=buffering,
+            retention_seconds=_seconds(cfg.retention_days),
         )
     if cfg.backend == "stdout":
         from sealgate.storage.jsonl import StdoutAuditSink

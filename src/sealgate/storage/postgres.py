@@ -33,10 +33,12 @@ import asyncpg
 from sealgate.errors import StorageError
 from sealgate.storage._common import (
     DEFAULT_BUFFERING,
+    RETENTION_CHECK_SECONDS,
     BufferedAuditSink,
     Buffering,
     EncodedEvent,
     Pruner,
+    check_retention,
     check_ttl,
     decode_event,
 )
@@ -97,10 +99,19 @@ class PostgresAuditSink(BufferedAuditSink):
         pool_max_size: int = 4,
         connect_timeout: float = 10.0,
         buffering: Buffering = DEFAULT_BUFFERING,
+        retention_seconds: float | None = None,
     ) -> None:
         super().__init__(buffering)
+        check_retention(retention_seconds)
         self._dsn = dsn
         self.table = table = f"{_check_prefix(table_prefix)}audit_events"
+        self._retention = retention_seconds
+        self._pruner = (
+            Pruner(self.prune, RETENTION_CHECK_SECONDS, self._describe()) if retention_seconds is not None else None
+        )
+        self._sql_expire = (
+            f"DELETE FROM {table} WHERE created_at < clock_timestamp() - make_interval(secs => $1)"  # noqa: S608
+        )
         self._pool_sizes = (pool_min_size, pool_max_size)
         self._connect_timeout = connect_timeout
         self._pool: Any = None
@@ -113,6 +124,9 @@ class PostgresAuditSink(BufferedAuditSink):
             " event JSON NOT NULL)",
             f"CREATE INDEX IF NOT EXISTS {table}_request_id ON {table} (request_id, id)",
         ]
+        if retention_seconds is not None:
+            # Only with retention: the hourly delete then finds old rows without a full scan.
+            self._ddl.append(f"CREATE INDEX IF NOT EXISTS {table}_created_at ON {table} (created_at)")
         self._sql_recent = f"SELECT event FROM {table} ORDER BY id DESC LIMIT $1"  # noqa: S608
         self._sql_recent_of = (
             f"SELECT event FROM {table} WHERE request_id = $1 ORDER BY id DESC LIMIT $2"  # noqa: S608
@@ -129,6 +143,19 @@ class PostgresAuditSink(BufferedAuditSink):
             await pool.close()
             raise
         self._pool = pool
+        if self._pruner is not None:
+            await self.prune()
+            self._pruner.start()
+
+    async def prune(self) -> int:
+        """Delete the events older than the retention (none without one); returns how many."""
+        if self._retention is None or self._pool is None:
+            return 0
+        try:
+            status = await self._pool.execute(self._sql_expire, float(self._retention))
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise StorageError(f"{self._describe()}: cannot delete old events: {type(exc).__name__}") from exc
+        return int(str(status).rsplit(" ", 1)[-1])
 
     async def _persist(self, batch: list[EncodedEvent]) -> None:
         records = [(_db_text(item.request_id), item.line[:-1].decode("utf-8")) for item in batch]
@@ -147,6 +174,8 @@ class PostgresAuditSink(BufferedAuditSink):
         return [decode_event(row[0]) for row in rows]
 
     async def _close_backend(self) -> None:
+        if self._pruner is not None:
+            await self._pruner.stop()
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()

@@ -3,6 +3,7 @@
 - :class:`SqliteAuditSink`: events buffered in memory and inserted in batches (one
   transaction per flush) by a background task. Table ``<prefix>audit_events(id, request_id,
   created_at, event)``; ``event`` is the JSON text, so ``json_extract`` works in ad-hoc queries.
+  With ``retention_seconds``, older events are deleted at open and every hour.
 - :class:`SqliteReplayCache`: table ``<prefix>replay_tokens(token, expires_at)``; one atomic
   upsert per token (see :meth:`SqliteReplayCache.add_if_absent`). Expired rows are deleted
   every ``prune_interval`` seconds.
@@ -46,10 +47,12 @@ from typing import Any, TypeVar
 from sealgate.errors import StorageError
 from sealgate.storage._common import (
     DEFAULT_BUFFERING,
+    RETENTION_CHECK_SECONDS,
     BufferedAuditSink,
     Buffering,
     EncodedEvent,
     Pruner,
+    check_retention,
     check_ttl,
     decode_event,
 )
@@ -163,10 +166,17 @@ class SqliteAuditSink(BufferedAuditSink):
         table_prefix: str = "sealgate_",
         busy_timeout: float = 10.0,
         buffering: Buffering = DEFAULT_BUFFERING,
+        retention_seconds: float | None = None,
     ) -> None:
         super().__init__(buffering)
+        check_retention(retention_seconds)
         self.path = Path(path)
         self._table = table = f"{_check_prefix(table_prefix)}audit_events"
+        self._retention = retention_seconds
+        self._pruner = (
+            Pruner(self.prune, RETENTION_CHECK_SECONDS, self._describe()) if retention_seconds is not None else None
+        )
+        self._sql_expire = f"DELETE FROM {table} WHERE created_at < ?"  # noqa: S608
         self._db = _Connection(self.path, busy_timeout)
         # The table name is built from a validated prefix (see _check_prefix), hence the noqa.
         self._sql_insert = f"INSERT INTO {table} (request_id, created_at, event) VALUES (?, ?, ?)"  # noqa: S608
@@ -190,8 +200,22 @@ class SqliteAuditSink(BufferedAuditSink):
                 " event TEXT NOT NULL)"
             )
             conn.execute(f"CREATE INDEX IF NOT EXISTS {table}_request_id ON {table} (request_id, id)")
+            if retention:
+                # Only with retention: the hourly delete then finds old rows without a full scan.
+                conn.execute(f"CREATE INDEX IF NOT EXISTS {table}_created_at ON {table} (created_at)")
 
+        retention = self._retention is not None
         await self._db.open(setup)
+        if self._pruner is not None:
+            await self.prune()
+            self._pruner.start()
+
+    async def prune(self) -> int:
+        """Delete the events older than the retention (none without one); returns how many."""
+        if self._retention is None:
+            return 0
+        sql, cutoff = self._sql_expire, time.time() - self._retention
+        return await self._db.run(lambda conn: conn.execute(sql, (cutoff,)).rowcount)
 
     async def _persist(self, batch: list[EncodedEvent]) -> None:
         now = time.time()
@@ -210,6 +234,8 @@ class SqliteAuditSink(BufferedAuditSink):
         return [decode_event(row[0]) for row in rows]
 
     async def _close_backend(self) -> None:
+        if self._pruner is not None:
+            await self._pruner.stop()
         await self._db.close()
 
 
