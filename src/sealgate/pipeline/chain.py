@@ -78,8 +78,14 @@ class Pipeline:
         for phase in Phase:
             found = [(p.name, h) for p in self.protections if (h := hooks_of(p, phase)) is not None]
             self._hooks[phase] = tuple(found)
-        self.needs_request_body = bool(self._hooks[Phase.REQUEST_BODY])
-        self.needs_response_body = bool(self._hooks[Phase.RESPONSE_BODY])
+        # One attribute per phase: Phase is an Enum, whose hash runs in Python on every lookup.
+        self._on_request_headers = self._hooks[Phase.REQUEST_HEADERS]
+        self._on_request_body = self._hooks[Phase.REQUEST_BODY]
+        self._on_response_headers = self._hooks[Phase.RESPONSE_HEADERS]
+        self._on_response_body = self._hooks[Phase.RESPONSE_BODY]
+        self._on_log = self._hooks[Phase.LOG]
+        self.needs_request_body = bool(self._on_request_body)
+        self.needs_response_body = bool(self._on_response_body)
 
     async def handle(self, exchange: Exchange) -> Response:
         """Run every phase up to the response; blocked or failed requests get a problem response."""
@@ -102,15 +108,14 @@ class Pipeline:
         return response
 
     async def _run(self, exchange: Exchange) -> Response:
-        hooks = self._hooks
-        for name, hook in hooks[Phase.REQUEST_HEADERS]:
+        for name, hook in self._on_request_headers:
             verdict = await hook(exchange)
             if verdict is not None:
                 return self._block(exchange, verdict, name)
         if self.needs_request_body:
             await exchange.read_body(self.limits.max_body_bytes)
             exchange.decode_content_encoding(self.limits.max_body_bytes)
-            for name, hook in hooks[Phase.REQUEST_BODY]:
+            for name, hook in self._on_request_body:
                 verdict = await hook(exchange)
                 if verdict is not None:
                     return self._block(exchange, verdict, name)
@@ -125,7 +130,7 @@ class Pipeline:
                     )
         response = await self.endpoint(exchange)
         exchange.response = response
-        for name, hook in hooks[Phase.RESPONSE_HEADERS]:
+        for name, hook in self._on_response_headers:
             verdict = await hook(exchange)
             if verdict is not None:
                 await _discard(response)
@@ -140,7 +145,7 @@ class Pipeline:
                 if response.close is not None:
                     await response.close()
                     response.close = None
-            for name, hook in hooks[Phase.RESPONSE_BODY]:
+            for name, hook in self._on_response_body:
                 verdict = await hook(exchange)
                 if verdict is not None:
                     return self._block(exchange, verdict, name)
@@ -158,7 +163,7 @@ class Pipeline:
 
     async def finish(self, exchange: Exchange) -> None:
         """The LOG phase: protections' log hooks, then observers. Errors are logged, never raised."""
-        for name, hook in self._hooks[Phase.LOG]:
+        for name, hook in self._on_log:
             try:
                 await hook(exchange)
             except Exception:
