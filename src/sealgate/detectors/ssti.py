@@ -74,7 +74,10 @@ class SstiDetector:
 
     name = "ssti"
     triggers: tuple[str, ...] = ("{{", "${", "#{", "*{", "<%", "{%", "@(", "{php", "{system", "<#", "?new",
-                                 "#set", "$class", "{exec", "{passthru", "{shell_exec")
+                                 "#set", "$class", "{exec", "{passthru", "{shell_exec",
+                                 # the Velocity "##$" directive; "## $" is its spaced form as the
+                                 # prefilter's compact text shows it (whitespace runs collapsed)
+                                 "##$", "## $")
 
     def detect(self, value: Value, location: str, paranoia: int) -> list[Finding]:
         """Findings for ``value``; see the module docstring."""
