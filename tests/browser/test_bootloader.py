@@ -340,3 +340,61 @@ def test_missing_manifest_blocks(app_page: Any, state: GatewayState) -> None:
     state.pages["/app/manifest.json"] = Plain(b"not found", "text/plain", status=404)
     report = assert_blocked(app_page(), state, "unavailable")
     assert report["url"] == "/app/manifest.json" and report["detail"] == "HTTP 404"
+
+
+# -- rollback protection ---------------------------------------------------------------------------------------------
+
+
+def _signed_at(app: App, state: GatewayState, issued_at: int, scripts: dict[str, bytes] | None = None) -> bytes:
+    payload = App(key=app.key, scripts=scripts or app.scripts).payload(state)
+    payload["issuedAt"] = issued_at
+    return app.manifest(payload)
+
+
+def test_an_older_manifest_with_other_code_is_refused_as_a_rollback(app_page: Any, state: GatewayState) -> None:
+    old_scripts = dict(SCRIPTS, **{"/app/b.js": b"window.__order.push('old b');"})
+    app = App()
+    now = int(time.time())
+    app.publish(state, _signed_at(app, state, now))
+    pg = app_page()
+    wait_until(pg, "window.__done === true")
+    assert pg.evaluate("window.__order") == ["a", "b", "c", "d"]
+    pg.close()
+    # An attacker replays last week's validly signed manifest (and serves its scripts): the same browser refuses it.
+    stale = App(key=app.key, scripts=old_scripts)
+    stale.publish(state, _signed_at(app, state, now - 7 * 86400, old_scripts))
+    report = assert_blocked(app_page(), state, "rollback")
+    assert report["url"] == "/app/manifest.json"
+    assert report["expected"] == f"issuedAt >= {now}" and report["actual"] == f"issuedAt {now - 7 * 86400}"
+
+
+def test_an_older_manifest_of_the_same_code_still_runs(app_page: Any, state: GatewayState) -> None:
+    # Gateway workers started at different times sign the same pins with different issuedAt values.
+    app = App()
+    now = int(time.time())
+    app.publish(state, _signed_at(app, state, now))
+    pg = app_page()
+    wait_until(pg, "window.__done === true")
+    pg.close()
+    app.publish(state, _signed_at(app, state, now - 3600))
+    pg = app_page()
+    wait_until(pg, "window.__done === true")
+    assert pg.query_selector("#sealgate-blocked") is None and state.reports == []
+    # A newer manifest (a deploy) raises the bar: the first one's code is now refused if it comes back older.
+    pg.close()
+    new_scripts = dict(SCRIPTS, **{"/app/d.js": b"window.__order.push('d2'); window.__done = true;"})
+    App(key=app.key, scripts=new_scripts).publish(state, _signed_at(app, state, now + 60, new_scripts))
+    pg = app_page()
+    wait_until(pg, "window.__done === true")
+    assert pg.evaluate("window.__order") == ["a", "b", "c", "d2"]
+    pg.close()
+    app.publish(state, _signed_at(app, state, now))
+    assert_blocked(app_page(), state, "rollback")
+
+
+def test_a_manifest_without_issued_at_is_refused(app_page: Any, state: GatewayState) -> None:
+    app = App()
+    payload = app.payload(state)
+    del payload["issuedAt"]
+    app.publish(state, app.manifest(payload))
+    assert_blocked(app_page(), state, "manifest")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -223,3 +224,55 @@ def test_a_page_with_a_cross_origin_script_gets_no_manifest(new_stack: Callable[
     assert orjson.loads(body)["type"].endswith("manifest-unavailable")
     status, headers, page = stack.request("GET", "/")  # still rewritten: none of its scripts can run
     assert status == 200 and b"cdn.example.com" not in page and "content-security-policy" in headers
+
+
+def _fast_reload(config: Any) -> Any:
+    tunnel = config.tunnel.model_copy(update={"key_reload_seconds": 0.2})
+    return config.model_copy(update={"tunnel": tunnel})
+
+
+def _sign_app(stack: Stack, tmp_path: Path) -> None:
+    """`sealgate tunnel sign-app` against the stack's store, as an operator runs it after a deploy."""
+    from sealgate.cli.main import main
+
+    assert stack.config is not None
+    config_file = tmp_path / "sign.yaml"
+    config_file.write_text(f'secrets: {{store_path: "{stack.config.secrets.store_path}"}}\n'
+                           "tunnel: {enabled: true, bootloader: {enabled: true}}\n")
+    assert main(["tunnel", "sign-app", "--config", str(config_file)]) == 0
+
+
+def test_sign_app_re_pins_running_workers_without_a_restart(
+    new_stack: Callable[..., Stack], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    static = copy_static(tmp_path / "static")
+    stack = new_stack(static_copy=static, tweak=_fast_reload)
+    key = public_key(stack)
+    before = manifest(stack, key)
+    (static / "app.js").write_bytes(APP_JS + b"\n// v2\n")  # a legitimate deploy upstream
+    time.sleep(0.3)
+    assert manifest(stack, key) == before  # not accepted on its own: pins change only on request
+
+    _sign_app(stack, tmp_path)
+    assert "re-pin requested" in capsys.readouterr().out
+    time.sleep(0.3)
+    after = manifest(stack, key)  # the same worker, same signing key, no restart
+    assert after["scripts"] == [{"url": "/static/app.js", "sha384": sha384(APP_JS + b"\n// v2\n"), "type": "module"}]
+    assert after["issuedAt"] >= before["issuedAt"] and after["keyConfigSha384"] == before["keyConfigSha384"]
+
+
+def test_a_failed_re_pin_keeps_the_previous_pins_and_is_retried(
+    new_stack: Callable[..., Stack], tmp_path: Path
+) -> None:
+    static = copy_static(tmp_path / "static")
+    stack = new_stack(static_copy=static, tweak=_fast_reload)
+    key = public_key(stack)
+    before = manifest(stack, key)
+    (static / "app.js").rename(static / "app.js.off")  # mid-deploy: the script is missing upstream
+    _sign_app(stack, tmp_path)
+    time.sleep(0.3)
+    assert manifest(stack, key)["scripts"] == before["scripts"]  # still the previous, working version
+    (static / "app.js.off").rename(static / "app.js")
+    (static / "app.js").write_bytes(APP_JS + b"\n// v3\n")
+    time.sleep(0.3)
+    assert manifest(stack, key)["scripts"][0]["sha384"] == sha384(APP_JS + b"\n// v3\n")  # retried: re-pinned

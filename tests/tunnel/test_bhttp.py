@@ -367,3 +367,61 @@ def test_fuzz_mutated_examples_raise_only_bhttp_error(hex_data: str, data: st.Da
         assert bhttp.decode_request(bhttp.encode_request(msg)) == msg
     else:
         assert bhttp.decode_response(bhttp.encode_response(msg)) == msg
+
+
+def _generic_request(data: bytes) -> BhttpRequest | str:
+    """decode_request without the known-length fast path: the _Reader it flattens."""
+    try:
+        reader = bhttp._Reader(data, bhttp.DEFAULT_LIMITS)
+        assert bhttp._framing(reader) == bhttp.FRAMING_KNOWN_REQUEST
+        return bhttp._request(reader, bhttp.FRAMING_KNOWN_REQUEST)
+    except BhttpError as exc:
+        return exc.detail
+
+
+def _fast_request(data: bytes) -> BhttpRequest | str:
+    try:
+        return bhttp.decode_request(data)
+    except BhttpError as exc:
+        return exc.detail
+
+
+@given(st.binary(max_size=300))
+def test_fuzz_known_length_fast_path_matches_the_reader_on_random_bytes(data: bytes) -> None:
+    data = b"\x00" + data
+    assert _fast_request(data) == _generic_request(data)
+
+
+@given(st.data())
+def test_fuzz_known_length_fast_path_matches_the_reader_on_mutations(data: st.DataObject) -> None:
+    raw = bytearray(h(BY_NAME["request-known-length"]["hex"]))
+    for _ in range(data.draw(st.integers(0, 4))):
+        index = data.draw(st.integers(1, len(raw) - 1))
+        raw[index] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(1, len(raw)))
+    mutated = bytes(raw[:cut]) + bytes(data.draw(st.integers(0, 3)))
+    assert _fast_request(mutated) == _generic_request(mutated)
+
+
+@pytest.mark.parametrize("bad", [b"/a b", b"/a\x7f", b"/a\x00", b"/a\x1f", b"/\xc3\xa9", b"/a\tb"])
+def test_invalid_paths_are_refused_also_for_remembered_control_data(bad: bytes) -> None:
+    good = bhttp.encode_request(BhttpRequest("GET", "https", "example.com", "/ok", [(b"x-seen", b"1")]))
+    bhttp.decode_request(good)  # (GET, https, example.com) and x-seen are now remembered
+    assert (b"GET", b"https", b"example.com") in bhttp._SEEN_CONTROL
+    raw = good.replace(b"\x03/ok", bytes((len(bad),)) + bad)
+    with pytest.raises(BhttpError, match="invalid request path"):
+        bhttp.decode_request(raw)
+    with pytest.raises(BhttpError, match="invalid field name"):
+        bhttp.decode_request(good.replace(b"x-seen", b"X-seen"))
+
+
+def test_remembered_values_are_bounded() -> None:
+    for i in range(2 * bhttp._SEEN_MAX):
+        request = BhttpRequest("GET", "https", f"h{i}", "/", [(f"n{i}".encode(), b"")])
+        bhttp.decode_request(bhttp.encode_request(request))
+    assert len(bhttp._SEEN_NAMES) <= bhttp._SEEN_MAX
+    assert len(bhttp._SEEN_CONTROL) <= bhttp._SEEN_MAX
+    long_name = b"x" * (bhttp._SEEN_ENTRY_MAX + 1)
+    bhttp._SEEN_NAMES.clear()
+    bhttp.decode_request(bhttp.encode_request(BhttpRequest("GET", "https", "h", "/", [(long_name, b"")])))
+    assert long_name not in bhttp._SEEN_NAMES

@@ -197,3 +197,49 @@ def test_http_date_fast_path_matches_the_stdlib(when: float) -> None:
     assert _http_date(b"Sunday, 06-Nov-94 08:49:37 GMT") == 784111777.0  # RFC 850, via the fallback
     for bad in (b"", b"Mon, 32 Foo 2026 99:99:99 GMT", b"\xff\xfe", b"tomorrow"):
         assert _http_date(bad) is None
+
+
+async def _tunnel_through(endpoint_headers: list[tuple[str, str]], tmp_path: Path) -> bhttp.BhttpResponse:
+    """One tunneled GET through a TunnelGateway (no network) whose endpoint answers with ``endpoint_headers``."""
+    from sealgate.config.load import parse_config_text
+    from sealgate.pipeline.chain import Pipeline
+    from sealgate.pipeline.exchange import Exchange, Response
+    from sealgate.storage.factory import build_replay_cache
+    from sealgate.tunnel.gateway import KeyProvider, TunnelGateway, ensure_key_set
+
+    async def endpoint(exchange: Exchange) -> Response:
+        assert exchange.header("content-length") is None  # a bodiless GET, as a browser sends it
+        return Response(200, list(endpoint_headers), b"ok")
+
+    store = tmp_path / "secrets.json"
+    config = parse_config_text(f'secrets: {{store_path: "{store}"}}\ntunnel: {{enabled: true}}\n', "t", env={})
+    ensure_key_set(config.tunnel, store)
+    keys = KeyProvider(SecretRef(config.tunnel.keys, store), 60.0)
+    replay = build_replay_cache(config.tunnel.replay)
+    await replay.open()
+    gateway = TunnelGateway(Pipeline([], endpoint), config.tunnel, keys, replay)
+    key_config = ohttp.decode_key_configs(keys.get().key_config_bytes())[0]
+    fields = [(b"date", email.utils.formatdate(usegmt=True).encode())]
+    inner = bhttp.encode_request(bhttp.BhttpRequest("GET", "https", "a.example", "/x", fields))
+    message, context = ohttp.encapsulate_request(key_config, inner)
+    outer = Exchange(method="POST", path="/.sealgate/tunnel", headers=[("content-type", "message/ohttp-req")],
+                     body=message)
+    response = await gateway.handle(outer)
+    await gateway.finish(outer)
+    await replay.close()
+    assert response.status == 200
+    return bhttp.decode_response(ohttp.decapsulate_response(context, response.body))
+
+
+async def test_inner_response_header_names_are_lowercased(tmp_path: Path) -> None:
+    # An ASGI app may answer "Content-Type"; Binary HTTP field names must be lowercase.
+    inner = await _tunnel_through([("Content-Type", "text/plain"), ("X-Thing", "1")], tmp_path)
+    assert inner.status == 200 and inner.body == b"ok"
+    assert (b"content-type", b"text/plain") in inner.headers and (b"x-thing", b"1") in inner.headers
+
+
+async def test_unencodable_inner_response_headers_become_a_sealed_502(tmp_path: Path) -> None:
+    inner = await _tunnel_through([("x-bad", "a\r\nset-cookie: x=1")], tmp_path)
+    assert inner.status == 502
+    assert b"set-cookie" not in inner.body and b"x=1" not in inner.body
+    assert orjson.loads(inner.body)["type"].endswith("/bhttp")

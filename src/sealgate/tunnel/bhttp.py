@@ -147,6 +147,25 @@ def _only(value: bytes, allowed: bytes) -> bool:
     return not value.translate(None, allowed)
 
 
+# Field names and control data that passed their checks before: a set lookup is ~6x cheaper than
+# ``translate`` (which builds a 256-entry table per call), and real traffic repeats a few dozen
+# names and one (method, scheme, authority) per site. Bounded in entries and entry size, so
+# arbitrary input cannot grow them; once full, new values are simply checked every time.
+_SEEN_MAX: Final = 512
+_SEEN_ENTRY_MAX: Final = 64
+_SEEN_NAMES: Final[set[bytes]] = set()
+_SEEN_CONTROL: Final[set[tuple[bytes, bytes, bytes]]] = set()
+
+
+def _check_name(name: bytes) -> bool:
+    """Whether ``name`` is a lowercase token (remembering short valid names for next time)."""
+    if not name or name.translate(None, _FIELD_NAME):
+        return False
+    if len(name) <= _SEEN_ENTRY_MAX and len(_SEEN_NAMES) < _SEEN_MAX:
+        _SEEN_NAMES.add(name)
+    return True
+
+
 def _check_field(name: bytes, value: bytes) -> None:
     if not name or not _only(name, _FIELD_NAME):
         # Do not echo the bytes: they come from an attacker and end up in logs.
@@ -201,6 +220,56 @@ def decode_varint(data: bytes, pos: int) -> tuple[int, int]:
 # -- decoding --------------------------------------------------------------------------------
 
 
+def _known_fields(data: bytes, pos: int, limits: BhttpLimits) -> tuple[Fields, int]:
+    """The known-length field section at ``data[pos:]``; returns the fields and the position after it."""
+    length = data[pos] if pos < len(data) else 0x40  # 0x40: let decode_varint report the truncation
+    if length < 0x40:
+        pos += 1
+    else:
+        length, pos = decode_varint(data, pos)
+    if length > limits.max_field_section_bytes:
+        raise BhttpError(f"field section exceeds {limits.max_field_section_bytes} bytes")
+    end = pos + length
+    if end > len(data):
+        raise BhttpError("truncated message")
+    fields: Fields = []
+    max_lines = limits.max_field_lines
+    # Hot path (every tunneled request): one-byte lengths (names and values under 64 bytes)
+    # are read inline instead of through decode_varint.
+    while pos < end:
+        if len(fields) >= max_lines:
+            raise BhttpError(f"more than {max_lines} field lines")
+        name_len = data[pos]
+        if name_len < 0x40:
+            pos += 1
+        else:
+            name_len, pos = decode_varint(data, pos)
+        name_end = pos + name_len
+        if name_end >= end:  # a value length must follow the name
+            raise BhttpError("field line overruns its section")
+        name = data[pos:name_end]
+        value_len = data[name_end]
+        if value_len < 0x40:
+            pos = name_end + 1
+        else:
+            value_len, pos = decode_varint(data, name_end)
+        value_end = pos + value_len
+        # decode_varint may read past ``end`` into the next section; the check below
+        # catches that because pos > end implies value_end > end.
+        if value_end > end:
+            raise BhttpError("field line overruns its section")
+        value = data[pos:value_end]
+        if name not in _SEEN_NAMES and not _check_name(name):
+            raise BhttpError("invalid field name (must be a lowercase token)")
+        # Byte values, not b"\r": ``bytes in bytes`` first tries the operand as an int and
+        # formats a TypeError for it, which costs more than the search.
+        if 0 in value or 13 in value or 10 in value:
+            raise BhttpError("invalid field value (contains NUL, CR or LF)")
+        fields.append((name, value))
+        pos = value_end
+    return fields, end
+
+
 class _Reader:
     """A cursor over the input. Every read checks bounds and raises BhttpError."""
 
@@ -216,7 +285,13 @@ class _Reader:
         return self.pos >= self.end
 
     def varint(self) -> int:
-        value, self.pos = decode_varint(self.data, self.pos)
+        pos = self.pos
+        if pos < self.end:
+            first = self.data[pos]
+            if first < 0x40:  # one byte: every length of a typical request
+                self.pos = pos + 1
+                return first
+        value, self.pos = decode_varint(self.data, pos)
         return value
 
     def take(self, length: int) -> bytes:
@@ -231,38 +306,15 @@ class _Reader:
         length = self.varint()
         if length > cap:
             raise BhttpError(f"{what} exceeds {cap} bytes")
-        return self.take(length)
-
-    def known_fields(self) -> Fields:
-        limits = self.limits
-        length = self.varint()
-        if length > limits.max_field_section_bytes:
-            raise BhttpError(f"field section exceeds {limits.max_field_section_bytes} bytes")
-        end = self.pos + length
+        pos = self.pos
+        end = pos + length
         if end > self.end:
             raise BhttpError("truncated message")
-        fields: Fields = []
-        data = self.data
-        pos = self.pos
-        while pos < end:
-            if len(fields) >= limits.max_field_lines:
-                raise BhttpError(f"more than {limits.max_field_lines} field lines")
-            name_len, pos = decode_varint(data, pos)
-            name_end = pos + name_len
-            if name_end > end:
-                raise BhttpError("field line overruns its section")
-            name = data[pos:name_end]
-            value_len, pos = decode_varint(data, name_end)
-            value_end = pos + value_len
-            # decode_varint may read past ``end`` into the next section; the check below
-            # catches that because pos > end implies value_end > end.
-            if value_end > end:
-                raise BhttpError("field line overruns its section")
-            value = data[pos:value_end]
-            _check_field(name, value)
-            fields.append((name, value))
-            pos = value_end
         self.pos = end
+        return self.data[pos:end]
+
+    def known_fields(self) -> Fields:
+        fields, self.pos = _known_fields(self.data, self.pos, self.limits)
         return fields
 
     def indeterminate_fields(self) -> Fields:
@@ -366,9 +418,84 @@ def decode(data: bytes, *, limits: BhttpLimits = DEFAULT_LIMITS) -> BhttpRequest
     return _response(reader, framing)
 
 
+_CONTROL_PARTS: Final = ("method", "scheme", "authority", "path")
+
+
+def _known_request(data: bytes, limits: BhttpLimits) -> BhttpRequest:
+    """A known-length request (framing indicator 0: what clients send) in one function.
+
+    The same checks, in the same order, as ``_request`` over a ``_Reader`` (the tests compare
+    the two), but flattened with one-byte lengths read inline: this runs for every tunneled
+    request, and a dozen method calls fewer is a measurable part of the tunnel's cost.
+    """
+    end = len(data)
+    pos = 1  # after the framing indicator
+    cap = limits.max_control_bytes
+    control: list[bytes] = []
+    for what in _CONTROL_PARTS:
+        if pos < end and data[pos] < 0x40:
+            length = data[pos]
+            pos += 1
+        else:
+            length, pos = decode_varint(data, pos)
+        if length > cap:
+            raise BhttpError(f"{what} exceeds {cap} bytes")
+        stop = pos + length
+        if stop > end:
+            raise BhttpError("truncated message")
+        control.append(data[pos:stop])
+        pos = stop
+    method, scheme, authority, path = control
+    if (method, scheme, authority) in _SEEN_CONTROL:
+        # Only the path is new: visible ASCII (0x21-0x7E), checked on the decoded text, where
+        # str.isprintable() excludes the control characters and DEL.
+        try:
+            target = path.decode("ascii")
+        except UnicodeDecodeError:
+            raise BhttpError("invalid request path") from None
+        if not target.isprintable() or " " in target:
+            raise BhttpError("invalid request path")
+    else:
+        _check_control(method, scheme, authority, path)
+        target = path.decode("ascii")
+        if len(method) + len(scheme) + len(authority) <= _SEEN_ENTRY_MAX and len(_SEEN_CONTROL) < _SEEN_MAX:
+            _SEEN_CONTROL.add((method, scheme, authority))
+    headers: Fields = []
+    body = b""
+    trailers: Fields = []
+    if pos < end:  # each section may be truncated away if it and everything after it are empty
+        headers, pos = _known_fields(data, pos, limits)
+        if pos < end:
+            length = data[pos]
+            if length < 0x40:
+                pos += 1
+            else:
+                length, pos = decode_varint(data, pos)
+            stop = pos + length
+            if stop > end:
+                raise BhttpError("truncated message")
+            body = data[pos:stop]
+            pos = stop
+            if pos < end:
+                if data[pos]:
+                    trailers, pos = _known_fields(data, pos, limits)
+                else:  # an empty trailer section (what encoders write): one zero byte
+                    pos += 1
+    padding = end - pos
+    if padding and data[pos:].count(0) != padding:
+        raise BhttpError("non-zero padding")
+    return BhttpRequest(
+        method.decode("ascii"), scheme.decode("ascii"), authority.decode("ascii"), target, headers, body, trailers,
+        padding,
+    )
+
+
 def decode_request(data: bytes, *, limits: BhttpLimits = DEFAULT_LIMITS) -> BhttpRequest:
     """Decode a Binary HTTP request; a response (or anything malformed) raises :class:`BhttpError`."""
-    reader = _Reader(bytes(data), limits)
+    data = bytes(data)  # no copy for bytes
+    if data[:1] == b"\x00":
+        return _known_request(data, limits)
+    reader = _Reader(data, limits)
     framing = _framing(reader)
     if framing not in (FRAMING_KNOWN_REQUEST, FRAMING_INDETERMINATE_REQUEST):
         raise BhttpError("expected a request, got a response")
@@ -395,31 +522,50 @@ def _vbytes(out: list[bytes], value: bytes) -> None:
 
 
 def _encode_fields(fields: Fields) -> bytes:
-    out: list[bytes] = []
+    if not fields:
+        return b"\x00"
+    out = bytearray()
     for name, value in fields:
-        try:
-            _check_field(name, value)
-        except BhttpError as exc:
-            raise ValueError(str(exc)) from None
-        _vbytes(out, name)
-        _vbytes(out, value)
-    body = b"".join(out)
-    return encode_varint(len(body)) + body
+        if name not in _SEEN_NAMES and not _check_name(name):
+            raise ValueError("invalid field name (must be a lowercase token)")
+        if 0 in value or 13 in value or 10 in value:  # NUL, CR, LF (ints: see _known_fields)
+            raise ValueError("invalid field value (contains NUL, CR or LF)")
+        # Lengths under 64 (most names and values) are one-byte varints: appended inline.
+        size = len(name)
+        if size < 0x40:
+            out.append(size)
+        else:
+            out += encode_varint(size)
+        out += name
+        size = len(value)
+        if size < 0x40:
+            out.append(size)
+        else:
+            out += encode_varint(size)
+        out += value
+    return encode_varint(len(out)) + out
 
 
 def _encode_tail(
     out: list[bytes], headers: Fields, body: bytes, trailers: Fields, padding: int, truncate: bool
 ) -> bytes:
-    sections = [_encode_fields(headers), encode_varint(len(body)) + body, _encode_fields(trailers)]
-    if truncate and not padding:
-        # Drop trailing empty sections (each encodes as the single byte 0x00). Not with padding:
-        # a decoder reads the first padding bytes as those empty sections (RFC 9292 §3.8), so
-        # the decoded padding length would differ; truncating would save nothing anyway.
-        while sections and sections[-1] == b"\x00":
-            sections.pop()
     if padding < 0:
         raise ValueError("padding must be non-negative")
-    return b"".join(out) + b"".join(sections) + bytes(padding)
+    # Content as its length and the body itself: one join copies the body once.
+    sections = [_encode_fields(headers), encode_varint(len(body)), body, _encode_fields(trailers)]
+    # With truncate, drop trailing empty sections (each encodes as the single byte 0x00). Not with
+    # padding: a decoder reads the first padding bytes as those empty sections (RFC 9292 §3.8), so
+    # the decoded padding length would differ; truncating would save nothing anyway.
+    if truncate and not padding and sections[3] == b"\x00":
+        del sections[3]
+        if not body:
+            del sections[1:3]
+            if sections[0] == b"\x00":
+                del sections[0]
+    if padding:
+        sections.append(bytes(padding))
+    out.extend(sections)
+    return b"".join(out)
 
 
 def encode_request(request: BhttpRequest, *, truncate: bool = False) -> bytes:

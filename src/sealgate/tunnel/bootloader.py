@@ -23,7 +23,9 @@ each HTML page and then each script the page references **through the pipeline**
 will get them through the tunnel, and pins their SHA-384 digests. Manifests are signed from these pins
 only. A script changed on the upstream afterwards (a compromised upstream, CDN or build server) no longer
 matches: the bootloader refuses to run the app, shows why and reports it. To accept a legitimate new
-version of the app, restart the gateway (every worker): that re-pins. The pins cover scripts; the HTML
+version of the app, run ``sealgate tunnel sign-app``: it changes ``tunnel.bootloader.repin_token``, which
+every worker re-reads at most every ``tunnel.key_reload_seconds`` (at a manifest request) and then re-pins
+and re-signs, no restart (a restart re-pins too). The pins cover scripts; the HTML
 itself is served live, but it cannot run code of its own (its scripts are removed and the CSP allows only
 the bootloader and ``blob:`` URLs the bootloader creates from verified bytes). A page that cannot be pinned
 at startup (upstream down, a script missing, a cross-origin script) gets no manifest — the bootloader then
@@ -37,8 +39,9 @@ Limits: scripts must be same-origin (a page referencing another origin's script 
 script to the app); inline scripts are dropped (move their code into a script file); ``<base href>`` is
 ignored (the CSP sets ``base-uri 'none'``); only pages listed in ``html_paths`` are rewritten.
 
-Configuration: ``tunnel.bootloader`` (``enabled``, ``html_paths``, ``signing_key``), ``tunnel.api_prefixes``
-(the boot parameters' ``prefixes``), ``tunnel.endpoint``, ``tunnel.key_config_path``, ``secrets.store_path``.
+Configuration: ``tunnel.bootloader`` (``enabled``, ``html_paths``, ``signing_key``, ``repin_token``),
+``tunnel.key_reload_seconds``, ``tunnel.api_prefixes`` (the boot parameters' ``prefixes``),
+``tunnel.endpoint``, ``tunnel.key_config_path``, ``secrets.store_path``.
 
 Example (what :func:`sealgate.server.app.build_gateway` does)::
 
@@ -74,6 +77,7 @@ from sealgate.pipeline.chain import Pipeline
 from sealgate.pipeline.exchange import Exchange, Response
 from sealgate.pipeline.problem import problem_response
 from sealgate.pipeline.verdict import Verdict
+from sealgate.secrets.resolve import SecretRef
 from sealgate.tunnel.config import TunnelConfig
 from sealgate.tunnel.manifest import (
     ManifestSigner,
@@ -446,7 +450,8 @@ class Bootloader:
     """Serves the bootloader's pages, manifests, client and report endpoint in front of the pipeline."""
 
     def __init__(self, config: TunnelConfig, pipeline: Pipeline, keys: KeyProvider, signer: ManifestSigner,
-                 *, limiter: ReportLimiter | None = None, clock: Callable[[], float] = time.time) -> None:
+                 *, limiter: ReportLimiter | None = None, clock: Callable[[], float] = time.time,
+                 repin: SecretRef | None = None) -> None:
         self.config = config
         self.pipeline = pipeline
         self.keys = keys
@@ -465,11 +470,16 @@ class Bootloader:
         self._next_pin_attempt = 0.0
         self._drift_warned: set[tuple[str, tuple[tuple[str, bool], ...]]] = set()
         self._public_key = b64url(signer.public_key)
+        # `sealgate tunnel sign-app` changes this value; workers compare it every key_reload_seconds.
+        self._repin = repin
+        self._repin_seen: str | None = None
+        self._repin_checked = 0.0
 
     @classmethod
     def from_config(cls, config: TunnelConfig, store_path: Path, pipeline: Pipeline, keys: KeyProvider) -> Bootloader:
         """Load (or, for ``store:``, create) the code-signing key and build the handler."""
-        return cls(config, pipeline, keys, ManifestSigner(load_signing_key(config.bootloader.signing_key, store_path)))
+        signer = ManifestSigner(load_signing_key(config.bootloader.signing_key, store_path))
+        return cls(config, pipeline, keys, signer, repin=SecretRef(config.bootloader.repin_token, store_path))
 
     # -- routing ---------------------------------------------------------------------------------------------
     def serves(self, path: str) -> bool:
@@ -504,6 +514,8 @@ class Bootloader:
 
     async def start(self) -> None:
         """Pin the app's scripts (deploy time). Never raises: unpinned pages are retried on demand."""
+        self._repin_seen = self._read_repin()
+        self._repin_checked = time.monotonic()
         await self._pin_missing(force=True)
 
     # -- pages -----------------------------------------------------------------------------------------------
@@ -571,14 +583,18 @@ class Bootloader:
         pinned = tuple((s.url, s.module) for s in pin.scripts)
         if live != pinned and (page, live) not in self._drift_warned and len(self._drift_warned) < 100:
             self._drift_warned.add((page, live))
-            log.warning("the page %s now references other scripts than when the gateway started; the bootloader "
-                        "runs the pinned ones. After a legitimate deploy, restart the gateway to re-pin.", page)
+            log.warning("the page %s now references other scripts than when the gateway pinned them; the bootloader "
+                        "runs the pinned ones. After a legitimate deploy, run `sealgate tunnel sign-app` to re-pin.",
+                        page)
 
     # -- manifests -------------------------------------------------------------------------------------------
     async def _manifest(self, exchange: Exchange, page: str) -> Response:
         pin = self._pins.get(page)
         if pin is None:
             await self._pin_missing(force=False)
+            pin = self._pins.get(page)
+        else:
+            await self._check_repin()
             pin = self._pins.get(page)
         if pin is None:
             return self._problem(exchange, 503, "the app's scripts are not pinned yet; see the gateway log",
@@ -617,6 +633,52 @@ class Bootloader:
                     continue
                 self._pins[page] = pin
                 log.info("bootloader: pinned %d script(s) of %s", len(pin.scripts), page)
+
+    def _read_repin(self) -> str | None:
+        if self._repin is None:
+            return None
+        try:
+            return self._repin.read()
+        except Exception as exc:  # a store being rewritten, a file being replaced: try again next time
+            log.error("bootloader: reading %s failed: %s", self._repin.describe(), type(exc).__name__)
+            return self._repin_seen
+
+    async def _check_repin(self) -> None:
+        """Re-pin every page when the re-pin token changed (`sealgate tunnel sign-app`), at most every
+        ``tunnel.key_reload_seconds`` per worker, like the key set."""
+        now = time.monotonic()
+        if self._repin is None or now - self._repin_checked < self.config.key_reload_seconds:
+            return
+        self._repin_checked = now
+        token = self._read_repin()
+        if token == self._repin_seen:
+            return
+        async with self._pin_lock:
+            if token == self._repin_seen:
+                return  # another request re-pinned meanwhile
+            fresh: dict[str, PagePin] = {}
+            for page in self.pages:
+                try:
+                    fresh[page] = await self._pin_page(page)
+                except _PinError as exc:
+                    log.error("bootloader: cannot re-pin the scripts of %s: %s", page, exc)
+                except Exception:
+                    log.exception("bootloader: re-pinning %s failed", page)
+            # Each page's pin is replaced whole (its manifest never mixes versions); a page that
+            # failed keeps its previous pin, and the token stays unseen so the next check (one
+            # key_reload_seconds later) tries again.
+            changed = [page for page, pin in fresh.items() if self._pins.get(page) != pin]
+            self._pins.update(fresh)
+            for page in fresh:
+                self._signed.pop(page, None)  # re-sign: a newer issuedAt, which browsers then require
+            self._drift_warned.clear()
+            if len(fresh) < len(self.pages):
+                log.error("bootloader: re-pinning requested by sign-app failed for %d page(s); they keep their "
+                          "previous pins and are retried", len(self.pages) - len(fresh))
+                return
+            self._repin_seen = token
+            log.info("bootloader: re-pinned after `sealgate tunnel sign-app`; %d of %d page(s) changed",
+                     len(changed), len(self.pages))
 
     async def _pin_page(self, page: str) -> PagePin:
         status, content_type, body, encoding = await self._fetch(page, tunneled=False, accept="text/html")

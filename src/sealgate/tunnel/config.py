@@ -23,8 +23,14 @@ class BootloaderConfig(BaseModel):
         description="Secret reference (env:NAME, file:PATH or store:NAME) of the Ed25519 code-signing key "
         "(hex of the 32-byte seed). store: keys are generated on first start.",
     )
+    repin_token: str = Field(
+        "store:code-pins-request",
+        description="Reference (env:NAME, file:PATH or store:NAME) of a value running workers re-read every "
+        "tunnel.key_reload_seconds: when it changes, they re-pin the pages' scripts and sign a new manifest, "
+        "no restart. `sealgate tunnel sign-app` changes it (store:); not a secret.",
+    )
 
-    @field_validator("signing_key")
+    @field_validator("signing_key", "repin_token")
     @classmethod
     def _ref(cls, value: str) -> str:
         return validate_ref(value)

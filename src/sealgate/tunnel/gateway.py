@@ -119,6 +119,9 @@ class TunnelGateway:
         self.replay = replay
         self.replay_ttl = 2.0 * config.max_clock_skew_seconds
         self.bootloader = bootloader
+        # The last Date value seen and its Unix time: clients send one-second resolution, so
+        # under load most requests repeat the previous value and skip the parse.
+        self._last_date: tuple[bytes, float | None] = (b"", None)
 
     async def start(self) -> None:
         """Startup step, after the pipeline's: the bootloader pins the app's scripts through it."""
@@ -163,7 +166,9 @@ class TunnelGateway:
         if exchange.content_type != OHTTP_REQUEST:
             return self._problem(exchange, 415, f"the tunnel accepts {OHTTP_REQUEST} only", "unsupported-media-type")
         try:
-            message = await exchange.read_body(self.pipeline.limits.max_body_bytes)
+            message = exchange.body  # already read (the usual case: a small POST), else read it now
+            if message is None:
+                message = await exchange.read_body(self.pipeline.limits.max_body_bytes)
             inner_bytes, context = ohttp.decapsulate_request(self.keys.get().decryption_keys(), message)
         except ohttp.UnknownKeyError as exc:
             return self._problem(exchange, 400, exc.detail + "; fetch the key configuration again", "ohttp-key",
@@ -179,34 +184,48 @@ class TunnelGateway:
         except bhttp.BhttpError as exc:
             exchange.verdict = Verdict(400, exc.detail, "tunnel", rule_id="bhttp-malformed")
             return self._sealed(context, _problem_bhttp(exchange, 400, exc.detail, PROBLEM_TYPE_BASE + "bhttp"))
-        inner = _inner_exchange(exchange, request)
+        inner, date = _inner_exchange(exchange, request)
         exchange.state["tunnel_inner"] = inner
-        stale = self._date_problem(request)
+        stale = self._date_problem(date)
         if stale:
             inner.verdict = Verdict(400, stale, "tunnel", rule_id="stale-date")
             now = email.utils.formatdate(usegmt=True)
             return self._sealed(context, _problem_bhttp(inner, 400, stale, PROBLEM_DATE, (("date", now),)))
         response = await self.pipeline.handle(inner)
+        too_large = False
         try:
             body = await response.read_all(self.pipeline.limits.max_response_bytes)
         except BodyTooLarge:
-            body = b""
-            response = problem_response(502, "the upstream response is too large for the tunnel", inner.request_id)
-            body = response.body
+            too_large = True
         finally:
+            # Release the upstream response itself (also when it was too large to read).
             if response.close is not None:
                 await response.close()
                 response.close = None
-        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers
-                   if k.lower() not in _SKIP_INNER_RESPONSE]
-        return self._sealed(context, bhttp.BhttpResponse(response.status, headers, body))
+        if too_large:
+            response = problem_response(502, "the upstream response is too large for the tunnel", inner.request_id)
+            body = response.body
+        # Binary HTTP field names are lowercase (RFC 9292 §3.6); a wrapped ASGI app may send
+        # "Content-Type", which the encoder would refuse.
+        headers = [(name.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers
+                   if (name := k.lower()) not in _SKIP_INNER_RESPONSE]
+        try:
+            return self._sealed(context, bhttp.BhttpResponse(response.status, headers, body))
+        except ValueError:
+            # A header value with CR, LF or NUL cannot be encoded; do not pass it on in any form.
+            inner.verdict = Verdict(502, "the upstream response cannot be encoded as Binary HTTP", "tunnel",
+                                    rule_id="bhttp-encode")
+            return self._sealed(context, _problem_bhttp(inner, 502, "the upstream response has invalid header "
+                                "fields", PROBLEM_TYPE_BASE + "bhttp"))
 
     # -- helpers ----------------------------------------------------------------------------------
-    def _date_problem(self, request: bhttp.BhttpRequest) -> str:
-        raw = next((v for k, v in request.headers if k == b"date"), None)
+    def _date_problem(self, raw: bytes | None) -> str:
         if raw is None:
             return "the inner request needs a Date header (replay protection)"
-        sent = _http_date(raw)
+        last_raw, sent = self._last_date
+        if raw != last_raw:
+            sent = _http_date(raw)
+            self._last_date = (raw, sent)
         if sent is None:
             return "the inner request's Date header is not an HTTP date"
         if abs(time.time() - sent) > self.config.max_clock_skew_seconds:
@@ -252,20 +271,37 @@ def _http_date(raw: bytes) -> float | None:
         return None
 
 
-def _inner_exchange(outer: Exchange, request: bhttp.BhttpRequest) -> Exchange:
+def _inner_exchange(outer: Exchange, request: bhttp.BhttpRequest) -> tuple[Exchange, bytes | None]:
+    """The inner request as an exchange, and its first Date value (one pass over the fields)."""
     target = request.path or "/"
     path, _, query = target.partition("?")
-    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers]
-    if request.authority and not any(k == "host" for k, _ in headers):
+    headers: list[tuple[str, str]] = []
+    date: bytes | None = None
+    host = cookie = False
+    for k, v in request.headers:
+        # Names were checked to be lowercase tokens by the decoder: ASCII, so this cannot fail.
+        name = k.decode("latin-1")
+        headers.append((name, v.decode("latin-1")))
+        if name == "date":
+            if date is None:
+                date = v
+        elif name == "host":
+            host = True
+        elif name == "cookie":
+            cookie = True
+    if request.authority and not host:
         headers.insert(0, ("host", request.authority))
     # Browsers cannot set Cookie on the inner request (a forbidden header for scripts); they
     # attach the origin's cookies to the outer POST, so the inner request inherits them.
-    if not any(k == "cookie" for k, _ in headers):
+    if not cookie and outer.header("cookie") is not None:
         headers.extend((k, v) for k, v in outer.headers if k == "cookie")
-    headers.append(("content-length", str(len(request.body))))
+    if request.body or request.method not in ("GET", "HEAD"):
+        # A bodiless GET carries no Content-Length, as from a browser: protections (and the
+        # detectors scanning every header) then see the request a plaintext client would send.
+        headers.append(("content-length", str(len(request.body))))
     return Exchange(
         method=request.method,
-        path=unquote(path),
+        path=unquote(path) if "%" in path else path,
         raw_path=path.encode("latin-1", "replace"),
         query_string=query.encode("latin-1", "replace"),
         headers=headers,
@@ -277,7 +313,7 @@ def _inner_exchange(outer: Exchange, request: bhttp.BhttpRequest) -> Exchange:
         tunneled=True,
         started=outer.started,
         received_at=outer.received_at,
-    )
+    ), date
 
 
 def _problem_bhttp(exchange: Exchange, status: int, detail: str, type_uri: str,

@@ -19,9 +19,11 @@ and the standard library directly, following the RFC 9180 pseudo-code, and is ch
 for byte against the RFC 9180 Appendix A test vectors.
 
 It sits on the request hot path, so everything that depends only on the suite or on ``info``
-(suite ids, label prefixes, ``psk_id_hash``, ``info_hash``, the key schedule context) is
-computed once and cached, and the recipient's serialised public key is kept beside its private
-key (:class:`KemKeyPair`) instead of being recomputed per request.
+(suite ids, label prefixes, ``psk_id_hash``, ``info_hash``, the key schedule context and the
+whole labeled inputs of the ``exp``/``key``/``base_nonce`` expansions) is computed once and
+cached in a :class:`KeySchedule`, the HMAC state of the constant all-zero salt is precomputed,
+a key that keys several HMACs is set up once and copied, and the recipient's serialised public
+key is kept beside its private key (:class:`KemKeyPair`) instead of being recomputed per request.
 
 Contexts are not thread-safe: one context belongs to one request.
 
@@ -40,16 +42,22 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from typing import Final
+from typing import Final, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
 
 from sealgate.errors import SealgateError
+
+# The public constructor, not the private Rust binding it ends in: the binding would save ~1.5 µs
+# per request but may move in any cryptography release.
+_x25519_public: Callable[[bytes], X25519PublicKey] = X25519PublicKey.from_public_bytes
 
 __all__ = [
     "AEAD_AES_128_GCM",
@@ -66,20 +74,26 @@ __all__ = [
     "AeadParams",
     "Context",
     "DecapError",
+    "HmacState",
     "HpkeError",
     "KemKeyPair",
+    "KeySchedule",
     "MessageLimitReachedError",
     "OpenError",
     "RecipientContext",
     "SenderContext",
     "UnsupportedSuiteError",
+    "aead_class",
     "aead_params",
     "derive_key_pair",
     "hkdf_expand",
     "hkdf_extract",
+    "hmac_state",
+    "key_schedule",
     "new_aead",
     "setup_base_r",
     "setup_base_s",
+    "setup_recipient",
 ]
 
 MODE_BASE: Final = 0x00
@@ -120,15 +134,47 @@ class MessageLimitReachedError(HpkeError):
     """The context's sequence number is exhausted; it must not be used any more."""
 
 
-# -- HKDF-SHA256 -----------------------------------------------------------------------------
-# ``hmac.digest`` is the one-shot C implementation (OpenSSL HMAC): the fastest HMAC Python has,
-# and constant-time in the key, unlike a pure-Python HMAC built from table lookups.
+# -- HMAC and HKDF-SHA256 -------------------------------------------------------------------
+# OpenSSL's HMAC (the C implementation behind the ``hmac`` module): the fastest HMAC Python has,
+# and constant-time in the key, unlike a pure-Python HMAC built from table lookups. ``_hashlib``
+# is called directly because the ``hmac`` module's Python wrappers cost ~1 µs per call and a
+# tunnel request makes ten HMAC calls; builds without OpenSSL fall back to the ``hmac`` module.
+
+
+class HmacState(Protocol):
+    """An HMAC-SHA256 state. When one key authenticates several messages, ``copy`` the keyed state
+    per message (cheaper than keying OpenSSL's HMAC again), ``update`` the copy, read its ``digest``."""
+
+    def copy(self) -> HmacState: ...
+    def update(self, msg: bytes, /) -> None: ...
+    def digest(self) -> bytes: ...
+
+
+try:
+    from _hashlib import hmac_new as _openssl_hmac_new
+
+    def _hmac(key: bytes, msg: bytes) -> bytes:
+        # Not _hashlib.hmac_digest (what hmac.digest calls): in OpenSSL 3 that one-shot fetches
+        # the MAC and digest algorithms by name on every call, ~40% slower than an HMAC context.
+        return _openssl_hmac_new(key, msg, "sha256").digest()
+
+    def hmac_state(key: bytes) -> HmacState:
+        """HMAC-SHA256 keyed with ``key`` (see :class:`HmacState`). Holds the key: a secret."""
+        return _openssl_hmac_new(key, digestmod="sha256")
+
+except ImportError:  # pragma: no cover - CPython without OpenSSL
+
+    def _hmac(key: bytes, msg: bytes) -> bytes:
+        return hmac.digest(key, msg, "sha256")
+
+    def hmac_state(key: bytes) -> HmacState:
+        return hmac.new(key, digestmod=hashlib.sha256)
 
 
 def hkdf_extract(salt: bytes, ikm: bytes) -> bytes:
     """HKDF-Extract with SHA-256 (RFC 5869). An empty salt means ``Nh`` zero bytes."""
     # HMAC pads short keys with zeros, so b"" and bytes(32) give the same PRK.
-    return hmac.digest(salt, ikm, "sha256")
+    return _hmac(salt, ikm)
 
 
 def hkdf_expand(prk: bytes, info: bytes, length: int) -> bytes:
@@ -137,14 +183,14 @@ def hkdf_expand(prk: bytes, info: bytes, length: int) -> bytes:
         # The common case (every length HPKE and OHTTP ask for): one HMAC block.
         if length < 0:
             raise ValueError("HKDF-Expand length must be non-negative")
-        return hmac.digest(prk, info + b"\x01", "sha256")[:length]
+        return _hmac(prk, info + b"\x01")[:length]
     if length > 255 * NH:
         raise ValueError("HKDF-Expand length exceeds 255 * Nh")
     out = bytearray()
     block = b""
     counter = 1
     while len(out) < length:
-        block = hmac.digest(prk, block + info + bytes((counter,)), "sha256")
+        block = _hmac(prk, block + info + bytes((counter,)))
         out += block
         counter += 1
     return bytes(out[:length])
@@ -182,6 +228,21 @@ def aead_params(aead_id: int) -> AeadParams:
         raise UnsupportedSuiteError(f"unsupported HPKE AEAD id 0x{aead_id:04x}") from None
 
 
+_AEAD_CLASSES: Final[dict[int, type[AESGCM] | type[ChaCha20Poly1305]]] = {
+    AEAD_AES_128_GCM: AESGCM,
+    AEAD_AES_256_GCM: AESGCM,
+    AEAD_CHACHA20_POLY1305: ChaCha20Poly1305,
+}
+
+
+def aead_class(aead_id: int) -> type[AESGCM] | type[ChaCha20Poly1305]:
+    """The ``cryptography`` AEAD class of ``aead_id`` (not for export-only)."""
+    try:
+        return _AEAD_CLASSES[aead_id]
+    except KeyError:
+        raise UnsupportedSuiteError(f"HPKE AEAD id 0x{aead_id:04x} has no seal/open") from None
+
+
 def new_aead(aead_id: int, key: bytes) -> AESGCM | ChaCha20Poly1305:
     """A ``cryptography`` AEAD object for ``aead_id`` keyed with ``key`` (not for export-only)."""
     if aead_id == AEAD_CHACHA20_POLY1305:
@@ -195,7 +256,12 @@ def new_aead(aead_id: int, key: bytes) -> AESGCM | ChaCha20Poly1305:
 
 
 def _labeled_extract(suite_id: bytes, salt: bytes, label: bytes, ikm: bytes) -> bytes:
-    return hmac.digest(salt, _VERSION + suite_id + label + ikm, "sha256")
+    return _hmac(salt, _VERSION + suite_id + label + ikm)
+
+
+def _labeled_info(suite_id: bytes, label: bytes, info: bytes, length: int) -> bytes:
+    """The single HMAC input of ``LabeledExpand(prk, label, info, L)`` for ``L`` ≤ ``Nh``."""
+    return length.to_bytes(2, "big") + _VERSION + suite_id + label + info + b"\x01"
 
 
 def _labeled_expand(suite_id: bytes, prk: bytes, label: bytes, info: bytes, length: int) -> bytes:
@@ -224,12 +290,59 @@ def _suite(aead_id: int) -> _Suite:
     return _Suite(aead, suite_id, psk_id_hash)
 
 
+@dataclass(frozen=True, slots=True, repr=False)
+class KeySchedule:
+    """The part of the base-mode key schedule (RFC 9180 §5.1) fixed by the AEAD and ``info``.
+
+    Per message only ``shared_secret`` varies: ``secret = LabeledExtract(shared_secret, "secret", "")``
+    keys three one-block expansions whose whole inputs (label, key schedule context, length and
+    block counter) are precomputed here. Holds no secrets. Get one from :func:`key_schedule`.
+    """
+
+    aead: AeadParams
+    suite_id: bytes
+    context: bytes
+    """``key_schedule_context = mode || psk_id_hash || info_hash``."""
+    secret_input: bytes
+    exp_input: bytes
+    key_input: bytes
+    nonce_input: bytes
+    cipher: type[AESGCM] | type[ChaCha20Poly1305] | None
+    """The AEAD's class (None for export-only)."""
+
+
 @lru_cache(maxsize=256)
-def _key_schedule_context(aead_id: int, info: bytes) -> bytes:
-    # In OHTTP ``info`` is fixed per key configuration, so this is a cache hit on the hot path.
+def key_schedule(aead_id: int, info: bytes) -> KeySchedule:
+    """The cached :class:`KeySchedule` of ``aead_id`` and ``info``; raises :class:`UnsupportedSuiteError`.
+
+    In OHTTP ``info`` is fixed per key configuration and suite, so this is a cache hit (or the
+    caller keeps the result, as :class:`~sealgate.tunnel.ohttp.GatewayKey` does).
+    """
     suite = _suite(aead_id)
-    info_hash = _labeled_extract(suite.suite_id, b"", b"info_hash", info)
-    return bytes((MODE_BASE,)) + suite.psk_id_hash + info_hash
+    sid = suite.suite_id
+    info_hash = _labeled_extract(sid, b"", b"info_hash", info)
+    ctx = bytes((MODE_BASE,)) + suite.psk_id_hash + info_hash
+    aead = suite.aead
+    return KeySchedule(
+        aead=aead,
+        suite_id=sid,
+        context=ctx,
+        secret_input=_VERSION + sid + b"secret",  # LabeledExtract's ikm is psk = "" in base mode
+        exp_input=_labeled_info(sid, b"exp", ctx, NH),
+        key_input=_labeled_info(sid, b"key", ctx, aead.nk),
+        nonce_input=_labeled_info(sid, b"base_nonce", ctx, aead.nn),
+        cipher=_AEAD_CLASSES.get(aead_id),
+    )
+
+
+def _key_schedule_context(aead_id: int, info: bytes) -> bytes:
+    return key_schedule(aead_id, info).context
+
+
+@lru_cache(maxsize=64)
+def _export_input(suite_id: bytes, exporter_context: bytes, length: int) -> bytes:
+    # OHTTP exports with one fixed context and length per suite: a cache hit per response.
+    return _labeled_info(suite_id, b"sec", exporter_context, length)
 
 
 # -- DHKEM(X25519, HKDF-SHA256) (RFC 9180 §4.1, §7.1) ------------------------------------------
@@ -279,14 +392,22 @@ def derive_key_pair(ikm: bytes) -> KemKeyPair:
     return KemKeyPair.from_private_bytes(sk)
 
 
+# ExtractAndExpand's constant parts: the extract's salt is empty, so its HMAC state is public
+# and prepared once; the expand's input is a fixed prefix, the KEM context and block counter 1.
+_EAE_PRK_MAC: Final = hmac_state(b"")
+_EAE_PRK_PREFIX: Final = _VERSION + _KEM_SUITE_ID + b"eae_prk"
+_SHARED_SECRET_PREFIX: Final = NSECRET.to_bytes(2, "big") + _VERSION + _KEM_SUITE_ID + b"shared_secret"
+
+
 def _extract_and_expand(dh: bytes, kem_context: bytes) -> bytes:
-    eae_prk = _labeled_extract(_KEM_SUITE_ID, b"", b"eae_prk", dh)
-    return _labeled_expand(_KEM_SUITE_ID, eae_prk, b"shared_secret", kem_context, NSECRET)
+    mac = _EAE_PRK_MAC.copy()
+    mac.update(_EAE_PRK_PREFIX + dh)
+    return _hmac(mac.digest(), _SHARED_SECRET_PREFIX + kem_context + b"\x01")
 
 
 def _encap(pk_r: bytes, eph: KemKeyPair) -> tuple[bytes, bytes]:
     try:
-        dh = eph.private_key.exchange(X25519PublicKey.from_public_bytes(pk_r))
+        dh = eph.private_key.exchange(_x25519_public(pk_r))
     except ValueError:
         # Wrong length, or an all-zero DH output (small-order point): RFC 9180 §7.1.4.
         raise DecapError("invalid recipient public key") from None
@@ -298,7 +419,7 @@ def _decap(enc: bytes, sk_r: KemKeyPair) -> bytes:
     if len(enc) != NENC:
         raise DecapError(f"enc must be {NENC} bytes, got {len(enc)}")
     try:
-        dh = sk_r.private_key.exchange(X25519PublicKey.from_public_bytes(enc))
+        dh = sk_r.private_key.exchange(_x25519_public(enc))
     except ValueError:
         raise DecapError("invalid encapsulated key") from None
     return _extract_and_expand(dh, enc + sk_r.public_key)
@@ -313,33 +434,41 @@ class Context:
     __slots__ = ("_aead", "_base_nonce", "_exporter_secret", "_max_seq", "_nn", "_suite_id", "aead_id", "seq")
 
     def __init__(self, aead_id: int, shared_secret: bytes, info: bytes) -> None:
-        suite = _suite(aead_id)
-        ctx = _key_schedule_context(aead_id, info)
-        sid = suite.suite_id
-        secret = _labeled_extract(sid, shared_secret, b"secret", b"")  # psk = "" in base mode
-        params = suite.aead
-        self.aead_id = aead_id
+        self._start(key_schedule(aead_id, info), shared_secret)
+
+    def _start(self, schedule: KeySchedule, shared_secret: bytes) -> None:
+        params = schedule.aead
+        # secret keys three HMACs: key OpenSSL's HMAC once and copy the state for each.
+        secret = hmac_state(_hmac(shared_secret, schedule.secret_input))
+        self.aead_id = params.aead_id
         self.seq = 0
-        self._suite_id = sid
+        self._suite_id = schedule.suite_id
         self._nn = params.nn
-        self._exporter_secret = _labeled_expand(sid, secret, b"exp", ctx, NH)
+        mac = secret.copy()
+        mac.update(schedule.exp_input)
+        self._exporter_secret = mac.digest()
         self._aead: AESGCM | ChaCha20Poly1305 | None
-        if params.nk:
-            key = _labeled_expand(sid, secret, b"key", ctx, params.nk)
-            base_nonce = _labeled_expand(sid, secret, b"base_nonce", ctx, params.nn)
-            self._aead = new_aead(aead_id, key)
-            self._base_nonce = int.from_bytes(base_nonce, "big")
+        if schedule.cipher is not None:
+            mac = secret.copy()
+            mac.update(schedule.key_input)
+            self._aead = schedule.cipher(mac.digest()[: params.nk])
+            secret.update(schedule.nonce_input)  # its last use: no copy needed
+            self._base_nonce = secret.digest()[: params.nn]
             self._max_seq = (1 << (8 * params.nn)) - 1
         else:
             self._aead = None
-            self._base_nonce = 0
+            self._base_nonce = b""
             self._max_seq = 0
 
     def _nonce(self) -> bytes:
-        # ComputeNonce: base_nonce XOR I2OSP(seq, Nn), as integers (one XOR instead of a loop).
-        if self.seq >= self._max_seq:
+        # ComputeNonce: base_nonce XOR I2OSP(seq, Nn), as integers (one XOR instead of a loop);
+        # the first message (the only one in OHTTP) uses base_nonce itself.
+        seq = self.seq
+        if seq >= self._max_seq:
             raise MessageLimitReachedError("HPKE message limit reached")
-        return (self._base_nonce ^ self.seq).to_bytes(self._nn, "big")
+        if not seq:
+            return self._base_nonce
+        return (int.from_bytes(self._base_nonce, "big") ^ seq).to_bytes(self._nn, "big")
 
     def _cipher(self) -> AESGCM | ChaCha20Poly1305:
         if self._aead is None:
@@ -348,6 +477,8 @@ class Context:
 
     def export(self, exporter_context: bytes, length: int) -> bytes:
         """The secret ``Export(exporter_context, L)`` (RFC 9180 §5.3), ``length`` ≤ 255 * 32."""
+        if 0 <= length <= NH:
+            return _hmac(self._exporter_secret, _export_input(self._suite_id, exporter_context, length))[:length]
         return _labeled_expand(self._suite_id, self._exporter_secret, b"sec", exporter_context, length)
 
 
@@ -369,9 +500,11 @@ class RecipientContext(Context):
 
     __slots__ = ()
 
-    def open(self, aad: bytes, ct: bytes) -> bytes:
+    def open(self, aad: bytes, ct: bytes | memoryview) -> bytes:
         """Decrypt and authenticate ``ct``; raises :class:`OpenError` (sequence unchanged) on failure."""
-        cipher = self._cipher()
+        cipher = self._aead
+        if cipher is None:
+            raise HpkeError("this is an export-only context: it cannot seal or open")
         try:
             pt = cipher.decrypt(self._nonce(), ct, aad)
         except InvalidTag:
@@ -421,6 +554,13 @@ def setup_base_r(
     Pass a :class:`KemKeyPair` on hot paths: it carries the serialised public key, which the
     other forms have to recompute.
     """
-    aead_params(aead_id)
-    shared_secret = _decap(enc, _as_key_pair(sk_r))
-    return RecipientContext(aead_id, shared_secret, info)
+    schedule = key_schedule(aead_id, info)
+    return setup_recipient(enc, _as_key_pair(sk_r), schedule)
+
+
+def setup_recipient(enc: bytes, sk_r: KemKeyPair, schedule: KeySchedule) -> RecipientContext:
+    """``SetupBaseR`` with the ``info``-dependent part precomputed (:func:`key_schedule`): the hot path."""
+    shared_secret = _decap(enc, sk_r)
+    context = RecipientContext.__new__(RecipientContext)
+    context._start(schedule, shared_secret)
+    return context

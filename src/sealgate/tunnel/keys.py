@@ -132,6 +132,13 @@ class _DecryptionKeys(Mapping[int, GatewayKey]):
             raise KeyError(key_id)
         return key
 
+    def get(self, key_id: int, default: GatewayKey | None = None) -> GatewayKey | None:  # type: ignore[override]
+        """``Mapping.get`` without its ``try``/``KeyError`` round trip: the per-request lookup."""
+        entry = self._by_id.get(key_id)
+        if entry is None or self._clock() >= entry[1]:
+            return default
+        return entry[0]
+
     def __iter__(self) -> Iterator[int]:
         now = self._clock()
         return iter([key_id for key_id, (_, not_after) in self._by_id.items() if now < not_after])
@@ -143,7 +150,7 @@ class _DecryptionKeys(Mapping[int, GatewayKey]):
 class KeySet:
     """The gateway's keys, newest (current) first. Immutable: :meth:`rotate` returns a new set."""
 
-    __slots__ = ("keys",)
+    __slots__ = ("_decryption_keys", "keys")
 
     keys: tuple[KeyPair, ...]
 
@@ -155,6 +162,7 @@ class KeySet:
         if len(set(ids)) != len(ids):
             raise KeySetError("key ids must be unique within a key set")
         self.keys = tuple(ordered)
+        self._decryption_keys = _DecryptionKeys(self.keys, time.time)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, KeySet) and self.keys == other.keys
@@ -189,6 +197,8 @@ class KeySet:
 
         ``clock`` returns Unix time (seconds); injectable for tests.
         """
+        if clock is time.time:
+            return self._decryption_keys  # built once: the gateway asks for it on every request
         return _DecryptionKeys(self.keys, clock)
 
     def rotate(self, now: datetime | None = None, overlap_seconds: float = DEFAULT_OVERLAP_SECONDS) -> KeySet:

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from cryptography.exceptions import InvalidTag
@@ -234,12 +234,21 @@ class GatewayKey:
 
     config: KeyConfig
     key_pair: hpke.KemKeyPair
+    schedules: Mapping[bytes, hpke.KeySchedule] = field(init=False, compare=False)
+    """The HPKE key schedule of each offered suite, by the 7-byte request header that selects it."""
 
     def __post_init__(self) -> None:
         if self.config.public_key != self.key_pair.public_key:
             raise ValueError("the key configuration's public key does not match the private key")
         if not all(suite.supported for suite in self.config.suites):
             raise ValueError("a gateway key may only offer suites this module implements")
+        # A request's header names key, KEM, KDF and AEAD, and the HPKE info is built from it:
+        # one dictionary lookup then validates the header and finds the precomputed schedule.
+        schedules = {}
+        for suite in self.config.suites:
+            header = _header(self.config.key_id, self.config.kem_id, suite)
+            schedules[header] = hpke.key_schedule(suite.aead_id, _REQUEST_LABEL + b"\x00" + header)
+        object.__setattr__(self, "schedules", schedules)
 
     @classmethod
     def create(
@@ -256,20 +265,37 @@ class GatewayKey:
 # -- the response key (RFC 9458 §4.4) --------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _ResponseAead:
+    """What the response encryption needs of an AEAD, looked up once per response."""
+
+    nk: int
+    nn: int
+    nonce_len: int
+    """``max(Nn, Nk)``: the length of ``response_nonce`` and of the exported secret."""
+    cipher: type[AESGCM] | type[ChaCha20Poly1305]
+
+
+def _response_aead(aead_id: int) -> _ResponseAead:
+    params = hpke.aead_params(aead_id)
+    return _ResponseAead(params.nk, params.nn, max(params.nk, params.nn), hpke.aead_class(aead_id))
+
+
+_RESPONSE_AEADS: Final = {aead_id: _response_aead(aead_id) for aead_id in _OHTTP_AEADS}
+
+
 def _response_cipher(
-    exporter: hpke.Context, enc: bytes, aead_id: int, response_nonce: bytes
+    exporter: hpke.Context, enc: bytes, aead: _ResponseAead, response_nonce: bytes
 ) -> tuple[AESGCM | ChaCha20Poly1305, bytes]:
-    params = hpke.aead_params(aead_id)
-    secret = exporter.export(_RESPONSE_LABEL, max(params.nk, params.nn))
+    secret = exporter.export(_RESPONSE_LABEL, aead.nonce_len)
     prk = hpke.hkdf_extract(enc + response_nonce, secret)
-    key = hpke.hkdf_expand(prk, b"key", params.nk)
-    nonce = hpke.hkdf_expand(prk, b"nonce", params.nn)
-    return hpke.new_aead(aead_id, key), nonce
-
-
-def _response_nonce_len(aead_id: int) -> int:
-    params = hpke.aead_params(aead_id)
-    return max(params.nk, params.nn)
+    # prk keys two HMACs (HKDF-Expand of "key" and "nonce", one block each): key it once.
+    prk_mac = hpke.hmac_state(prk)
+    mac = prk_mac.copy()
+    mac.update(b"key\x01")
+    key = mac.digest()[: aead.nk]
+    prk_mac.update(b"nonce\x01")  # the last use: no copy needed
+    return aead.cipher(key), prk_mac.digest()[: aead.nn]
 
 
 def _header(key_id: int, kem_id: int, suite: SymmetricSuite) -> bytes:
@@ -308,21 +334,20 @@ def decapsulate_request(keys_by_id: Mapping[int, GatewayKey], msg: bytes) -> tup
     key = keys_by_id.get(key_id)
     if key is None:
         raise UnknownKeyError(f"unknown key id {key_id}")
-    kem_id = int.from_bytes(msg[1:3], "big")
-    suite = SymmetricSuite(int.from_bytes(msg[3:5], "big"), int.from_bytes(msg[5:7], "big"))
-    if kem_id != key.config.kem_id or suite not in key.config.suites:
+    schedule = key.schedules.get(msg[:_HEADER_LEN])
+    if schedule is None:
         raise UnknownKeyError(f"key id {key_id} does not offer this KEM/KDF/AEAD combination")
     ct_start = _HEADER_LEN + hpke.NENC
     if len(msg) < ct_start + _TAG_LEN:
         raise MalformedMessageError("encapsulated request truncated")
     enc = msg[_HEADER_LEN:ct_start]
-    info = _REQUEST_LABEL + b"\x00" + msg[:_HEADER_LEN]
     try:
-        context = hpke.setup_base_r(enc, key.key_pair, info, aead_id=suite.aead_id)
-        request = context.open(b"", msg[ct_start:])
+        context = hpke.setup_recipient(enc, key.key_pair, schedule)
+        # A view, not a slice: the ciphertext is most of the body and is only read once.
+        request = context.open(b"", memoryview(msg)[ct_start:])
     except (hpke.DecapError, hpke.OpenError):
         raise DecryptionError("the encapsulated request could not be decrypted") from None
-    return request, ResponseContext(context, enc, key_id, suite.aead_id)
+    return request, ResponseContext(context, enc, key_id, context.aead_id)
 
 
 def encapsulate_response(ctx: ResponseContext, response: bytes, *, response_nonce: bytes | None = None) -> bytes:
@@ -330,12 +355,12 @@ def encapsulate_response(ctx: ResponseContext, response: bytes, *, response_nonc
 
     ``response_nonce`` is for test vectors only; by default it is fresh random bytes.
     """
-    nonce_len = _response_nonce_len(ctx.aead_id)
+    aead = _RESPONSE_AEADS[ctx.aead_id]
     if response_nonce is None:
-        response_nonce = os.urandom(nonce_len)
-    elif len(response_nonce) != nonce_len:
-        raise ValueError(f"response_nonce must be {nonce_len} bytes")
-    cipher, nonce = _response_cipher(ctx._hpke, ctx.enc, ctx.aead_id, response_nonce)
+        response_nonce = os.urandom(aead.nonce_len)
+    elif len(response_nonce) != aead.nonce_len:
+        raise ValueError(f"response_nonce must be {aead.nonce_len} bytes")
+    cipher, nonce = _response_cipher(ctx._hpke, ctx.enc, aead, response_nonce)
     return response_nonce + cipher.encrypt(nonce, response, b"")
 
 
@@ -386,10 +411,11 @@ def decapsulate_response(ctx: ClientContext, msg: bytes) -> bytes:
     Raises :class:`MalformedMessageError` or :class:`DecryptionError`.
     """
     msg = bytes(msg)
-    nonce_len = _response_nonce_len(ctx.aead_id)
+    aead = _RESPONSE_AEADS[ctx.aead_id]
+    nonce_len = aead.nonce_len
     if len(msg) < nonce_len + _TAG_LEN:
         raise MalformedMessageError("encapsulated response truncated")
-    cipher, nonce = _response_cipher(ctx._hpke, ctx.enc, ctx.aead_id, msg[:nonce_len])
+    cipher, nonce = _response_cipher(ctx._hpke, ctx.enc, aead, msg[:nonce_len])
     try:
         return cipher.decrypt(nonce, msg[nonce_len:], b"")
     except InvalidTag:

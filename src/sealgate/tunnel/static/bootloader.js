@@ -4,7 +4,9 @@
  * (This file is inlined: it must never contain a closing script tag or an HTML comment opener.)
  * 1. Checks that fetch, XMLHttpRequest and crypto.subtle are the browser's own (report; "hostile": "block" stops).
  * 2. Fetches the manifest {payload, signature} and verifies the Ed25519 signature over the payload bytes; the payload
- *    is JSON {scripts: [{url, sha384, type?}], client: {url, sha384}, keyConfigSha384, issuedAt}.
+ *    is JSON {scripts: [{url, sha384, type?}], client: {url, sha384}, keyConfigSha384, issuedAt}. Rollback check:
+ *    a manifest older (issuedAt) than the newest this browser verified for the key is refused unless it pins the
+ *    same code (localStorage, per signing key).
  * 3. Downloads sealgate-client.js and the key configuration and checks their SHA-384 against the manifest.
  * 4. Imports the client from a blob: URL, downloads every app script THROUGH the tunnel and checks its SHA-384.
  * 5. Only when everything matched: installs the fetch/XHR shim and runs the scripts in order as blob: scripts.
@@ -17,6 +19,7 @@
   const W = window, D = document, me = D.currentScript;
   const S = W.isSecureContext ? W.crypto.subtle : null; // WebCrypto exists only over HTTPS (or localhost)
   const nativeFetch = W.fetch.bind(W), fnToString = Function.prototype.toString;
+  const store = (() => { try { return W.localStorage; } catch { return null; } })(); // null: storage disabled
   const utf8 = new TextDecoder();
   let cfg = {};
 
@@ -86,7 +89,32 @@
       valid = await S.verify({name: 'Ed25519'}, key, b64(m.signature), payload);
     } catch { /* malformed base64 or key: as invalid as a wrong signature */ }
     if (!valid) throw new Tamper('signature', 'the manifest signature is invalid', url);
-    return JSON.parse(utf8.decode(payload));
+    const manifest = JSON.parse(utf8.decode(payload));
+    checkRollback(manifest, url);
+    return manifest;
+  }
+
+  // Rollback protection. A validly signed but older manifest (an attacker serving last month's, whose scripts had
+  // since-fixed holes) is refused once this browser has verified a newer one for the same signing key. An older
+  // manifest pinning the same code is fine: every gateway worker signs its pins when it first serves them, so
+  // workers started at different times publish the same code under different issuedAt values.
+  function checkRollback(m, url) {
+    const issued = m.issuedAt;
+    if (!Number.isSafeInteger(issued) || issued < 0) {
+      throw new Tamper('manifest', 'the manifest has no valid issuedAt', url);
+    }
+    const code = JSON.stringify([(m.scripts || []).map((s) => [s.url, s.sha384, s.type || '']), m.client?.sha384]);
+    const slot = `sealgate-manifest:${cfg.publicKey}`;
+    let seen = null;
+    try { seen = JSON.parse(store.getItem(slot)); } catch { /* nothing stored, or storage disabled */ }
+    if (seen && Number.isSafeInteger(seen.issuedAt)) {
+      if (issued < seen.issuedAt && code !== seen.code) {
+        throw new Tamper('rollback', 'the manifest is older than one this browser already verified', url,
+          `issuedAt >= ${seen.issuedAt}`, `issuedAt ${issued}`);
+      }
+      if (issued <= seen.issuedAt) return;
+    }
+    try { store.setItem(slot, JSON.stringify({issuedAt: issued, code})); } catch { /* storage full or disabled */ }
   }
 
   function report(t) {
