@@ -81,6 +81,7 @@ from sealgate.detectors._support import (
 )
 from sealgate.detectors.base import Finding
 from sealgate.detectors.normalize import Value
+from sealgate.detectors.prefilter import trigger_matcher
 
 __all__ = ["DETECTOR", "CodeInjectionDetector"]
 
@@ -414,7 +415,6 @@ def _php(text: str, value: Value, location: str, paranoia: int, add: _Add) -> No
 
 def _php_calls(text: str, add: _Add) -> None:
     """``name(`` for a high-risk PHP function, with a code-shaped argument list."""
-    prose = is_prose(text, min_words=6)
     mentioned: re.Match[str] | None = None
     count = 0
     for call in _PHP_CALL.finditer(text):
@@ -442,7 +442,7 @@ def _php_calls(text: str, add: _Add) -> None:
             continue
         php_arg = re.match(r"""\s*(?:@?\$|['"`\d)\[])""", after) is not None
         severity = "critical"
-        if prose and not re.match(r"\s*@?\$", after):
+        if is_prose(text, min_words=6) and not re.match(r"\s*@?\$", after):  # only here: most "(" are no call
             # Code quoted in a sentence ("eval(repr(obj)) == obj"): critical only on a PHP variable.  # sealgate: allow
             severity = "warning"
         elif name not in _EXEC_FUNCTIONS and not php_arg and not empty:
@@ -605,6 +605,8 @@ def _code_only(text: str, start: int, end: int) -> bool:
 
 def _base64(text: str, paranoia: int, add: _Add, seen: set[str]) -> None:
     """Payload markers hidden in base64 tokens (any alignment)."""
+    if not _B64_GATE(text.lower()):
+        return  # no base64 text of a marker: decoding every token (a User-Agent's) finds nothing
     for start, end, decoded in b64_decoded_tokens(text):
         marker = _B64_MARKERS.search(decoded)
         if marker is not None:
@@ -623,4 +625,7 @@ def _base64(text: str, paranoia: int, add: _Add, seen: set[str]) -> None:
 
 
 CodeInjectionDetector.triggers = _build_triggers()
+# The triggers written in the base64 alphabet: among them the base64 cores of every marker
+# (_b64_cores), so a value without one cannot hold a base64-encoded marker.
+_B64_GATE = trigger_matcher([w for w in CodeInjectionDetector.triggers if re.fullmatch(r"[a-z0-9+/_-]+", w)])
 DETECTOR = CodeInjectionDetector()

@@ -1,9 +1,10 @@
 """The detection engine: runs the negative model over every attacker-controlled value.
 
-The engine takes the inputs of a request (:func:`~sealgate.detectors.inputs.iter_inputs`),
-wraps each in a :class:`~sealgate.detectors.normalize.Value` (decoded lazily, once, shared by
-all detectors), asks the :class:`~sealgate.detectors.prefilter.Prefilter` which detectors can
-possibly match which value, runs only those, and adds the findings up into an anomaly score
+The engine takes the inputs of a request (:func:`~sealgate.detectors.inputs.collect_inputs`),
+asks the :class:`~sealgate.detectors.prefilter.Prefilter` which detectors can possibly match
+which value, wraps only those values in a :class:`~sealgate.detectors.normalize.Value` (decoded
+lazily, once, shared by all detectors), runs only those detectors, and adds the findings up into
+an anomaly score
 (CRS style: :data:`~sealgate.detectors.base.SEVERITY_SCORES`, critical = 5, error = 4,
 warning = 3, notice = 2; each ``detector:rule_id`` counts once per request, at its highest
 severity). The request is an attack when the score reaches the threshold (default 5: one
@@ -39,8 +40,12 @@ API for the injection protection (``protections/injection.py``)::
   sight; findings repeated across windows are merged.
 - Detectors may declare ``triggers`` (lower-case substrings; see
   :mod:`~sealgate.detectors.prefilter` for the exact probe texts): a detector then runs only on
-  values containing one of them, and a clean request costs one Aho–Corasick pass. A detector
-  without ``triggers`` runs on every value.
+  values containing one of them. A detector without ``triggers`` runs on every value.
+- Cost of a clean request (why it is shaped this way): all values are joined into one probe
+  and scanned in one Aho–Corasick pass, which also finds the values a decoding layer could change
+  (only those, and non-ASCII ones, are decoded and probed again); a JSON body's locations are
+  built only for the values a detector runs on. What remains is the detectors' own work on the
+  few values with a trigger (a quote in a name, ``;`` and ``(`` in a User-Agent).
 
 ``inspect_value(raw, location, kind)`` inspects one string (tests, other protections such as
 GraphQL arguments). ``anomaly_score(findings)`` scores findings collected elsewhere.
@@ -49,15 +54,14 @@ GraphQL arguments). ``anomaly_score(findings)`` scores findings collected elsewh
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
 from typing import Final
 
 from sealgate.detectors.base import SEVERITY_SCORES, Detector, Finding
 from sealgate.detectors.context import request_context
-from sealgate.detectors.inputs import Input, iter_inputs
+from sealgate.detectors.inputs import Input, Inputs, collect_inputs
 from sealgate.detectors.normalize import Value
 from sealgate.detectors.prefilter import Prefilter
 from sealgate.pipeline.exchange import Exchange
@@ -77,24 +81,22 @@ MAX_VALUE_CHARS: Final = 16384
 """Longer values are cut into windows of this size (overlapping by :data:`_WINDOW_OVERLAP`)."""
 _WINDOW_OVERLAP: Final = 512
 
-# Anything that a decoding layer (or ``compact``) could change: then the decoded text and the
-# compact form are probed as well as the raw text.
 _JOIN: Final = " \x00 "
-"""Joins the raw probes of one request (each probe is padded with one space on both sides)."""
-_NEEDS_DECODE = re.compile(r"[%&\\\x01-\x1f]|\+A[CD]|[^\x00-\x7f]|/\*|  ")
-_DECODE_CHARS = re.compile(r"[%&\\\x01-\x1f]")
+"""Joins the texts of one request into one probe: every value padded with one space on both
+sides (a trigger ``" xor "`` matches a value that is just ``XOR``) and NUL, never part of a
+trigger, between them, so no trigger match spans two values."""
+
+# What a decoding layer (or ``compact``) could change: a value containing one of these (or any
+# non-ASCII character) is probed in its decoded and compact forms as well as raw. The prefilter
+# locates them in the same pass as the triggers (lower-case: "+ac" also flags "+AC", the UTF-7
+# marker; a few values too many are only probed twice more).
+_DECODE_MARKERS: Final = ("%", "&", "\\", "/*", "  ", "+ac", "+ad", *map(chr, range(1, 32)))
+_DECODE_CHARS = re.compile(r"[%&\\\x01-\x1f]|\+A[CD]|/\*|  ")
 
 
-def _needs_decode(joined: str) -> bool:
-    """``_NEEDS_DECODE.search(joined) is not None``, as a few C scans instead of one slow regex."""
-    return (
-        not joined.isascii()
-        or _DECODE_CHARS.search(joined) is not None
-        or "/*" in joined
-        or "  " in joined
-        or "+AC" in joined
-        or "+AD" in joined
-    )
+def _needs_decode(text: str) -> bool:
+    """True when a decoding layer or ``compact`` could change ``text`` (see above)."""
+    return not text.isascii() or _DECODE_CHARS.search(text) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +127,7 @@ def anomaly_score(findings: Iterable[Finding]) -> int:
 class DetectionEngine:
     """Runs detectors over a request's inputs; see the module docstring for the API."""
 
-    __slots__ = ("_detectors", "_exclude", "_prefilter", "max_value_chars", "paranoia", "threshold")
+    __slots__ = ("_detectors", "_exclude", "_json_locations", "_prefilter", "max_value_chars", "paranoia", "threshold")
 
     def __init__(
         self,
@@ -149,7 +151,10 @@ class DetectionEngine:
         excluded = frozenset(exclude)
         self._detectors: tuple[Detector, ...] = tuple(d for d in detectors if d.name not in excluded)
         self._exclude = excluded
-        self._prefilter = Prefilter(self._detectors)
+        self._prefilter = Prefilter(self._detectors, _DECODE_MARKERS)
+        # A JSON body's member locations (built on demand) all start with "body.$": they are
+        # matched against location triggers only when some trigger could apply there.
+        self._json_locations = self._prefilter.location_may_match("body.$")
         self.paranoia = paranoia
         self.threshold = threshold
         self.max_value_chars = max_value_chars
@@ -165,51 +170,23 @@ class DetectionEngine:
         """Findings for every input of ``source`` (an exchange or ``(location, raw, kind)``s)."""
         if isinstance(source, Exchange):
             with request_context(source.header("host") or "", source.header("referer")):
-                return self._inspect(iter_inputs(source), skip)
-        return self._inspect(source, skip)
+                return self._inspect(collect_inputs(source), skip)
+        return self._inspect(Inputs.from_triples(source), skip)
 
-    def _inspect(self, inputs: Iterable[Input], skip: Collection[str]) -> list[Finding]:
-        limit = self.max_value_chars
-        # ``skip`` is applied only to the values the prefilter selects (below): a value no
-        # detector wants yields nothing either way, and most values of most requests are such.
-        raws = [item for item in inputs if item[1]]
-        if not raws:
+    def _inspect(self, inputs: Inputs, skip: Collection[str]) -> list[Finding]:
+        texts = inputs.texts
+        if not texts:
             return []
-        texts = [item[1] for item in raws]
-        if max(map(len, texts)) > limit:
-            raws = _windows(raws, limit)
-            texts = [item[1] for item in raws]
-        count = len(texts)
-        joined = "\x00".join(texts)
+        if max(map(len, texts)) > self.max_value_chars:
+            inputs = Inputs.from_triples(_windows(list(inputs), self.max_value_chars))
+            texts = inputs.texts
+        kinds = inputs.kinds
+        wanted_by_value, values = self._candidates(texts, kinds)
         prefilter = self._prefilter
-        values: dict[int, Value] = {}
-        if not _needs_decode(joined) and joined.count("\x00") == count - 1:
-            # The common case: no value a decoding layer could change, so each value's only probe
-            # is its lower-cased raw text, and (ASCII) the whole request is one probe string.
-            probes = [" " + _JOIN.join(texts).lower() + " "] if joined.isascii() else [
-                f" {text.lower()} " for text in texts]
-            if len(probes) == 1:
-                wanted_by_value = _split_candidates(prefilter, probes[0], texts)
-            else:
-                wanted_by_value = dict(enumerate(prefilter.candidates(probes, None, count)))
-        else:
-            # Probe texts for the prefilter: the lower-cased raw text of every value, and for the
-            # few values a decoding layer could change, their decoded and compact forms as well.
-            probes = [f" {text.lower()} " for text in texts]
-            owners = list(range(count))
-            starts = list(accumulate((len(t) + 1 for t in texts[:-1]), initial=0))
-            flagged = {bisect_right(starts, m.start()) - 1 for m in _NEEDS_DECODE.finditer(joined)}
-            flagged.update(i for i, text in enumerate(texts) if "\x00" in text)
-            for index in sorted(flagged):
-                value = Value(texts[index], raws[index][2])
-                values[index] = value
-                probes.append(f" {value.lower} ")
-                probes.append(f" {value.compact} ")
-                owners.append(index)
-                owners.append(index)
-            wanted_by_value = dict(enumerate(prefilter.candidates(probes, owners, count)))
         if prefilter.has_location_triggers:
-            for index, extra in prefilter.location_candidates([item[0] for item in raws]).items():
+            # The stored locations, and a JSON body's too only if a location trigger could match.
+            locations = [inputs.location(i) for i in range(len(texts))] if self._json_locations else inputs.known
+            for index, extra in prefilter.location_candidates(locations).items():
                 wanted = wanted_by_value.get(index)
                 if wanted is None:
                     wanted_by_value[index] = extra
@@ -221,21 +198,87 @@ class DetectionEngine:
         excluded = self._exclude
         for index in sorted(wanted_by_value):
             wanted = wanted_by_value[index]
-            if not wanted:
+            raw = texts[index]
+            if not wanted or not raw:
                 continue
-            location, raw, kind = raws[index]
+            location = inputs.location(index)
             if location in skip:
                 continue
-            value = values.get(index) or Value(raw, kind)
+            value = values.get(index) or Value(raw, kinds[index])
             for detector_index in sorted(wanted):
-                detector = detectors[detector_index]
-                for finding in detector.detect(value, location, paranoia):
+                for finding in detectors[detector_index].detect(value, location, paranoia):
                     if finding.paranoia > paranoia:
                         continue
                     if excluded and f"{finding.detector}:{finding.rule_id}" in excluded:
                         continue
                     findings.append(finding)
         return _dedupe(findings)
+
+    def _candidates(self, texts: list[str], kinds: list[str]) -> tuple[dict[int, set[int]], dict[int, Value]]:
+        """For each value worth inspecting, the detectors to run; and the values already decoded.
+
+        One probe for the whole request: every text joined by :data:`_JOIN`, UTF-8 encoded and
+        lower-cased (``bytes.lower``: ASCII letters only, and ten times faster than
+        ``str.lower`` on a text with one accented letter), one Aho–Corasick pass for the
+        triggers and the decoding markers. The values a decoding layer could change, and the
+        non-ASCII ones, are then probed again: lower-cased properly, decoded and compact (their
+        :class:`Value` objects are returned, for the detectors to reuse).
+        """
+        prefilter = self._prefilter
+        count = len(texts)
+        joined = _JOIN.join(texts)
+        if joined.count("\x00") != count - 1:
+            return self._candidates_each(texts, kinds)  # a NUL inside a value
+        always = prefilter.always
+        result: dict[int, set[int]] = {index: set(always) for index in range(count)} if always else {}
+        data = f" {joined} ".encode("utf-8", "surrogatepass").lower()
+        # (A regex for the non-ASCII bytes costs four times this loop.)
+        flagged: set[int] = set() if joined.isascii() else {
+            i for i, text in enumerate(texts) if not text.isascii() and not _plain_unicode(text)}
+        for index, (indices, marker) in prefilter.scan(data):
+            if marker:
+                flagged.add(index)
+            if indices:
+                wanted = result.get(index)
+                if wanted is None:
+                    result[index] = set(indices)
+                else:
+                    wanted.update(indices)
+        values: dict[int, Value] = {}
+        if flagged:
+            probes: list[str] = []
+            owners: list[int] = []
+            for index in sorted(flagged):
+                text = texts[index]
+                value = values[index] = Value(text, kinds[index])
+                if not text.isascii():
+                    probes.append(text.lower())
+                    owners.append(index)
+                probes += (value.lower, value.compact)
+                owners += (index, index)
+            extra = f" {_JOIN.join(probes)} ".encode("utf-8", "surrogatepass")
+            for segment, (indices, _) in prefilter.scan(extra):
+                if indices:
+                    index = owners[segment]
+                    wanted = result.get(index)
+                    if wanted is None:
+                        result[index] = set(indices)
+                    else:
+                        wanted.update(indices)
+        return result, values
+
+    def _candidates_each(self, texts: list[str], kinds: list[str]) -> tuple[dict[int, set[int]], dict[int, Value]]:
+        """:meth:`_candidates` with one probe per value (when the joined probe cannot be mapped)."""
+        probes = [f" {text.lower()} " for text in texts]
+        owners = list(range(len(texts)))
+        values: dict[int, Value] = {}
+        for index, text in enumerate(texts):
+            if "\x00" in text or _needs_decode(text):
+                value = values[index] = Value(text, kinds[index])
+                probes += (f" {value.lower} ", f" {value.compact} ")
+                owners += (index, index)
+        candidates = self._prefilter.candidates(probes, owners, len(texts))
+        return {index: wanted for index, wanted in enumerate(candidates) if wanted}, values
 
     def assess(self, source: Exchange | Iterable[Input], skip: Collection[str] = ()) -> Assessment:
         """Inspect ``source`` and score the findings against the threshold."""
@@ -247,28 +290,17 @@ class DetectionEngine:
         return self.inspect([(location, raw, kind)])
 
 
-def _split_candidates(prefilter: Prefilter, probe: str, texts: list[str]) -> dict[int, set[int]]:
-    """Candidates from one probe of all values joined by ``" \\x00 "`` (ASCII, no NUL inside).
+def _plain_unicode(text: str) -> bool:
+    """True when every form of :class:`Value` probes the same as ``text``'s UTF-8 bytes lowered.
 
-    Only values with a detector to run appear in the result (plus every value when some
-    detector has no triggers).
+    So for "Renée": printable (no control or invisible character), no double space, already
+    NFKC, lower-case and case-folded alike, and no non-ASCII capital (``bytes.lower`` leaves
+    those). Decoding markers ("%", "&", ...) are found by the prefilter and flag the value anyway.
     """
-    if prefilter.always:
-        # Detectors without triggers run everywhere: fall back to one probe per value.
-        return dict(enumerate(prefilter.candidates([f" {t.lower()} " for t in texts])))
-    result: dict[int, set[int]] = {}
-    starts: list[int] | None = None
-    for end, indices in prefilter.matches(probe):
-        if starts is None:
-            # Value i's text starts at starts[i]; each separator " \x00 " is three characters.
-            starts = list(accumulate((len(t) + 3 for t in texts[:-1]), initial=1))
-        index = bisect_right(starts, end) - 1
-        wanted = result.get(index)
-        if wanted is None:
-            result[index] = set(indices)
-        else:
-            wanted.update(indices)
-    return result
+    if not text.isprintable() or "  " in text or not unicodedata.is_normalized("NFKC", text):
+        return False
+    lower = text.lower()
+    return lower == text.casefold() and lower.encode("utf-8") == text.encode("utf-8").lower()
 
 
 def _windows(raws: list[Input], limit: int) -> list[Input]:

@@ -57,7 +57,8 @@ Example::
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Final
 
 from sealgate.detectors.normalize import url_decode
@@ -66,10 +67,21 @@ from sealgate.errors import BodyParseError
 if TYPE_CHECKING:
     from sealgate.pipeline.exchange import Exchange
 
-__all__ = ["MAX_JSON_DEPTH", "MAX_OPAQUE_BODY", "SKIPPED_HEADERS", "Input", "iter_inputs", "json_location"]
+__all__ = [
+    "MAX_JSON_DEPTH",
+    "MAX_OPAQUE_BODY",
+    "SKIPPED_HEADERS",
+    "Input",
+    "Inputs",
+    "collect_inputs",
+    "iter_inputs",
+    "json_location",
+]
 
 Input = tuple[str, str, str]
 """``(location, raw, kind)``."""
+Add = Callable[[Input], None]
+"""Appends one input: ``add((location, raw, kind))``."""
 
 SKIPPED_HEADERS: Final = frozenset(
     {
@@ -133,101 +145,199 @@ _TEXTUAL_PART = re.compile(r"^(text/|application/(json|xml|x-www-form-urlencoded
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
+class Inputs:
+    """The inputs of one request as parallel lists, with locations built on demand.
+
+    ``texts[i]`` and ``kinds[i]`` are input ``i``'s raw text and kind, and :meth:`location`
+    names it. Why not a list of triples: the detection engine prefilters all texts at once and
+    needs the location of only the few values a detector then runs on, and the members of a
+    JSON body are most of a request's inputs. So a JSON body's locations are not built while
+    walking it: :class:`_JsonTree` remembers where each string came from and builds a location
+    when asked. Every other input (path, query, cookies, headers, forms, multipart, XML) is
+    stored with its location.
+    """
+
+    __slots__ = ("_json", "_locations", "kinds", "texts")
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.kinds: list[str] = []
+        self._locations: list[str] = []  # of the inputs before the JSON body's (all of them without one)
+        self._json: _JsonTree | None = None
+
+    @classmethod
+    def from_triples(cls, triples: Iterable[Input]) -> Inputs:
+        """Inputs from ``(location, raw, kind)`` triples (each stored with its location)."""
+        inputs = cls()
+        items = list(triples)
+        if items:
+            locations, texts, kinds = zip(*items, strict=True)
+            inputs._locations = list(locations)
+            inputs.texts = list(texts)
+            inputs.kinds = list(kinds)
+        return inputs
+
+    def add(self, location: str, raw: str, kind: str) -> None:
+        """Append one input (before any JSON body: a request has one body, collected last)."""
+        if self._json is not None:
+            raise RuntimeError("inputs cannot follow a JSON body")
+        self.texts.append(raw)
+        self.kinds.append(kind)
+        self._locations.append(location)
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __iter__(self) -> Iterator[Input]:
+        for index, raw in enumerate(self.texts):
+            yield self.location(index), raw, self.kinds[index]
+
+    @property
+    def known(self) -> list[str]:
+        """The stored locations: of every input before a JSON body's members (do not modify)."""
+        return self._locations
+
+    def location(self, index: int) -> str:
+        """Where input ``index`` is, in the syntax of the module docstring."""
+        eager = len(self._locations)
+        if index < eager:
+            return self._locations[index]
+        if self._json is None:
+            raise IndexError(index)
+        return self._json.location(index - eager)
+
+    def add_json(self, root: Any, root_location: str) -> None:
+        """Append the keys (kind ``name``) and string leaves (kind ``value``) of a JSON document."""
+        if isinstance(root, str):
+            self.add(root_location, root, "value")
+        elif isinstance(root, (dict, list)):
+            tree = _JsonTree(root, root_location)
+            self._json = tree
+            self.texts += tree.keys
+            self.texts += tree.values
+            self.kinds += ["name"] * len(tree.keys)
+            self.kinds += ["value"] * len(tree.values)
+
+
 def iter_inputs(exchange: Exchange) -> Iterator[Input]:
     """Yield ``(location, raw, kind)`` for every attacker-controlled string of the request."""
-    yield from _path_inputs(exchange)
-    yield from _pairs("query", _text(exchange.query_string))
-    yield from _cookie_inputs(exchange)
-    yield from _header_inputs(exchange)
-    yield from _body_inputs(exchange)
+    return iter(collect_inputs(exchange))
 
 
-def _path_inputs(exchange: Exchange) -> Iterator[Input]:
+def collect_inputs(exchange: Exchange) -> Inputs:
+    """Every attacker-controlled string of the request, as :class:`Inputs`."""
+    # Triples first, transposed once (one tuple and one append per input, instead of three
+    # method calls); then a JSON body's strings, whose locations are built on demand.
+    items: list[Input] = []
+    add = items.append
+    _path_inputs(exchange, add)
+    if exchange.query_string:
+        _pairs("query", _text(exchange.query_string), add)
+    _header_inputs(exchange, add)
+    json_root = _body_inputs(exchange, add)
+    inputs = Inputs.from_triples(items)
+    if json_root is not _NO_JSON:
+        inputs.add_json(json_root, "body.$")
+    return inputs
+
+
+def _path_inputs(exchange: Exchange, add: Add) -> None:
     raw = exchange.raw_path.decode("latin-1") if exchange.raw_path else exchange.path
     raw = raw.split("?", 1)[0]
     segments = [seg for seg in raw.split("/") if seg]
     for index, segment in enumerate(segments):
-        yield f"path[{index}]", url_decode(segment), "path"
+        add((f"path[{index}]", url_decode(segment) if "%" in segment else segment, "path"))
     # The whole path as well: an encoded payload may contain "/" (``</script>``) and so span
     # segments. One segment only: the whole path adds nothing.
     if len(segments) > 1:
-        yield "path", url_decode(raw), "path"
+        add(("path", url_decode(raw), "path"))
 
 
-def _split_pairs(text: str) -> Iterator[tuple[str, str]]:
+def _pairs(area: str, text: str, add: Add) -> None:
     for item in text.split("&"):
         if not item:
             continue
         name, _, value = item.partition("=")
-        yield url_decode(name.replace("+", " ")), url_decode(value.replace("+", " "))
-
-
-def _pairs(area: str, text: str) -> Iterator[Input]:
-    if not text:
-        return
-    for name, value in _split_pairs(text):
+        # Most names and values need no decoding; url_decode itself returns early without "%".
+        if "+" in name or "%" in name:
+            name = url_decode(name.replace("+", " "))
         if value:
-            yield f"{area}.{name}", value, "value"
-        yield f"{area}.{name}:name", name, "name"
+            if "+" in value or "%" in value:
+                value = url_decode(value.replace("+", " "))
+            add((f"{area}.{name}", value, "value"))
+        add((f"{area}.{name}:name", name, "name"))
 
 
-def _cookie_inputs(exchange: Exchange) -> Iterator[Input]:
-    for header_name, header_value in exchange.headers:
-        if header_name != "cookie":
-            continue
-        for item in header_value.split(";"):
-            item = item.strip()
-            if not item:
-                continue
-            name, sep, value = item.partition("=")
-            if not sep:
-                # A cookie without "=" is malformed; its text is still attacker data.
-                yield f"cookie.{item}", item, "value"
-                continue
-            if value:
-                yield f"cookie.{name}", value, "value"
-            yield f"cookie.{name}:name", name, "name"
-
-
-def _header_inputs(exchange: Exchange) -> Iterator[Input]:
+def _header_inputs(exchange: Exchange, add: Add) -> None:
+    cookies: list[str] = []
     for name, value in exchange.headers:
-        if name == "content-type":
-            _, sep, params = value.partition(";")
-            if sep and params.strip():
-                yield "header.content-type", params.strip(), "header"
+        if name in SKIPPED_HEADERS:
+            if name == "cookie":
+                cookies.append(value)
+            elif name == "content-type":
+                _, sep, params = value.partition(";")
+                if sep and params.strip():
+                    add(("header.content-type", params.strip(), "header"))
             continue
-        if name in SKIPPED_HEADERS or name.startswith(":") or not value:
+        if name.startswith(":") or not value:
             continue
-        yield f"header.{name}", value, "header"
+        add((f"header.{name}", value, "header"))
+    for header_value in cookies:
+        _cookie_inputs(header_value, add)
 
 
-def _body_inputs(exchange: Exchange) -> Iterator[Input]:
+def _cookie_inputs(header_value: str, add: Add) -> None:
+    for item in header_value.split(";"):
+        item = item.strip()
+        if not item:
+            continue
+        name, sep, value = item.partition("=")
+        if not sep:
+            # A cookie without "=" is malformed; its text is still attacker data.
+            add((f"cookie.{item}", item, "value"))
+            continue
+        if value:
+            add((f"cookie.{name}", value, "value"))
+        add((f"cookie.{name}:name", name, "name"))
+
+
+_NO_JSON: Final[Any] = object()
+"""What :func:`_body_inputs` returns for a body that is not a JSON document."""
+
+
+def _body_inputs(exchange: Exchange, add: Add) -> Any:
+    """Add the body's inputs; a JSON document is returned instead (else :data:`_NO_JSON`)."""
     body = exchange.body
     if not body:
-        return
+        return _NO_JSON
     media = exchange.content_type
     if media == "application/x-www-form-urlencoded":
-        yield from _pairs("form", _text(body))
-        return
+        _pairs("form", _text(body), add)
+        return _NO_JSON
     try:
         parsed = exchange.parsed_body()
     except BodyParseError:
         # Malformed JSON/XML/multipart: the upstream may parse it more leniently than we do.
-        yield "body", _text(body), "body"
-        return
+        add(("body", _text(body), "body"))
+        return _NO_JSON
     if parsed is None:
         text = _text(body) if not media or _TEXTUAL_BODY.match(media) else _opaque_text(body)
         if text:
-            yield "body", text, "body"
-        return
+            add(("body", text, "body"))
+        return _NO_JSON
+    if media == "application/json" or media.endswith("+json"):
+        return parsed
     if media == "multipart/form-data":
-        yield from _multipart_inputs(parsed)
-    elif isinstance(parsed, list) and media != "application/json" and not media.endswith("+json"):
-        yield "body", _text(body), "body"
+        for item in _multipart_inputs(parsed):
+            add(item)
+    elif isinstance(parsed, list):
+        add(("body", _text(body), "body"))
     elif hasattr(parsed, "tag") and hasattr(parsed, "attrib"):
-        yield from _xml_inputs(parsed, "")
+        for item in _xml_inputs(parsed, ""):
+            add(item)
     else:
-        yield from _json_inputs(parsed, "body.$", 0)
+        return parsed
+    return _NO_JSON
 
 
 def _text(data: bytes) -> str:
@@ -259,46 +369,101 @@ def json_location(parent: str, key: str | int) -> str:
     return f"{parent}['{escaped}']"
 
 
-def _json_inputs(root: Any, root_location: str, _depth: int = 0) -> list[Input]:
-    """Keys and string leaves of a JSON document, depth-first, in document order.
+class _JsonTree:
+    """The keys and string leaves of a JSON document, and where each came from.
 
-    Each object's keys come first, then its members' subtrees in order. Recursion is bounded by
-    :data:`MAX_JSON_DEPTH` (deeper containers are yielded as one serialized value), so a deeply
-    nested body cannot exhaust the C stack.
+    One walk (an explicit stack, bounded by :data:`MAX_JSON_DEPTH`: a deeper container becomes
+    one value, its ``repr``, so a deeply nested body cannot exhaust the C stack) visits every
+    container once and appends its keys to :attr:`keys` and its string members to
+    :attr:`values`, so each container's keys and values are two contiguous runs. Per container
+    it records the run starts and its parent, which is all :meth:`location` needs: a bisection
+    finds the container of a string, and a scan of that one container its member. Building every
+    location while walking costs three times the walk, for locations that are almost never read.
     """
-    out: list[Input] = []
-    if isinstance(root, str):
-        out.append((root_location, root, "value"))
-    elif isinstance(root, (dict, list)):
-        _json_walk(root, root_location, 0, out.append)
-    return out
 
+    __slots__ = ("_containers", "_key_starts", "_locations", "_member_lists", "_value_starts", "keys", "values")
 
-def _json_walk(node: dict[str, Any] | list[Any], location: str, depth: int,
-               append: Callable[[Input], None]) -> None:
-    """Append the inputs of container ``node`` (at ``location``, nesting ``depth``)."""
-    if depth >= MAX_JSON_DEPTH:
-        append((location, repr(node), "value"))
-        return
-    depth += 1
-    if type(node) is dict or isinstance(node, dict):
-        children: list[tuple[Any, str]] = []
-        for key, child in node.items():
-            child_location = f"{location}.{key}" if key.isidentifier() else json_location(location, key)
-            append((child_location + ":key", key, "name"))
-            if isinstance(child, (str, dict, list)):
-                children.append((child, child_location))
-        for child, child_location in children:
-            if isinstance(child, str):
-                append((child_location, child, "value"))
+    def __init__(self, root: dict[str, Any] | list[Any], root_location: str) -> None:
+        keys: list[str] = []
+        values: list[str] = []
+        # (container, parent index, member of the parent holding it, serialized whole?)
+        containers: list[tuple[Any, int, str | int, bool]] = []
+        key_starts: list[int] = []
+        value_starts: list[int] = []
+        stack: list[tuple[Any, int, str | int, int]] = [(root, -1, "", 0)]
+        add_value = values.append
+        push = stack.append
+        while stack:
+            node, parent, member, depth = stack.pop()
+            index = len(containers)
+            key_starts.append(len(keys))
+            value_starts.append(len(values))
+            if depth >= MAX_JSON_DEPTH:
+                containers.append((node, parent, member, True))
+                add_value(repr(node))
+                continue
+            containers.append((node, parent, member, False))
+            depth += 1
+            # ``type() is`` first (the exact types orjson makes): half the cost of isinstance();
+            # isinstance() after it keeps subclasses working.
+            members = node.items() if isinstance(node, dict) else enumerate(node)
+            if isinstance(node, dict):
+                keys += node
+            for key, child in members:
+                kind = type(child)
+                if kind is str:
+                    add_value(child)
+                elif kind is dict or kind is list:
+                    push((child, index, key, depth))
+                elif isinstance(child, str):
+                    add_value(child)
+                elif isinstance(child, (dict, list)):
+                    push((child, index, key, depth))
+        self.keys = keys
+        self.values = values
+        self._containers = containers
+        self._key_starts = key_starts
+        self._value_starts = value_starts
+        self._locations: dict[int, str] = {0: root_location}
+        self._member_lists: dict[tuple[int, bool], list[str | int]] = {}
+
+    def location(self, index: int) -> str:
+        """The location of string ``index`` (the keys first, then the values)."""
+        if index < len(self.keys):
+            owner = bisect_right(self._key_starts, index) - 1
+            key = self._members(owner, keys=True)[index - self._key_starts[owner]]
+            return json_location(self._container_location(owner), key) + ":key"
+        index -= len(self.keys)
+        owner = bisect_right(self._value_starts, index) - 1
+        if self._containers[owner][3]:
+            return self._container_location(owner)  # serialized whole (too deep)
+        member = self._members(owner, keys=False)[index - self._value_starts[owner]]
+        return json_location(self._container_location(owner), member)
+
+    def _members(self, owner: int, keys: bool) -> list[str | int]:
+        """Container ``owner``'s keys, or the members holding its strings, in walk order.
+
+        Built once per container and kept: locating many strings of one large array costs one
+        pass over it, not one pass per string.
+        """
+        cached = self._member_lists.get((owner, keys))
+        if cached is None:
+            node = self._containers[owner][0]
+            if keys:
+                cached = list(node)
             else:
-                _json_walk(child, child_location, depth, append)
-        return
-    for index, child in enumerate(node):
-        if isinstance(child, str):
-            append((f"{location}[{index}]", child, "value"))
-        elif isinstance(child, (dict, list)):
-            _json_walk(child, f"{location}[{index}]", depth, append)
+                pairs = node.items() if isinstance(node, dict) else enumerate(node)
+                cached = [member for member, child in pairs if isinstance(child, str)]
+            self._member_lists[(owner, keys)] = cached
+        return cached
+
+    def _container_location(self, index: int) -> str:
+        location = self._locations.get(index)
+        if location is None:
+            _, parent, member, _ = self._containers[index]
+            location = json_location(self._container_location(parent), member)
+            self._locations[index] = location
+        return location
 
 
 def _multipart_inputs(parts: list[Any]) -> Iterator[Input]:

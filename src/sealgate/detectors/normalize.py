@@ -232,6 +232,7 @@ def collapse_sql_comments(text: str) -> str:
 
 
 _WS_RUN = re.compile(r"\s+")
+_ESCAPE_MARKS = re.compile(r"[%&\\+]")
 _MARKUP = frozenset("<>\"'()/=;:`")
 
 
@@ -263,6 +264,10 @@ class Value:
     def variants(self) -> tuple[str, ...]:
         """``raw`` and each decoding round's result, distinct, in decoding order."""
         if self._variants is None:
+            if not _ESCAPE_MARKS.search(self.raw):
+                # No layer applies ("%", "&", "\\", "+" start every escape): most values.
+                self._variants = (self.raw,)
+                return self._variants
             forms = [self.raw]
             current = self.raw
             for _ in range(MAX_ROUNDS):
@@ -280,8 +285,9 @@ class Value:
         if self._decoded is None:
             text = self.variants[-1]
             if not text.isascii():
-                text = unicodedata.normalize("NFKC", text)
-            self._decoded = text.translate(_INVISIBLE)
+                self._decoded = unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+            else:  # of the invisibles only NUL is ASCII; translate() costs more than this test
+                self._decoded = text.replace("\x00", "") if "\x00" in text else text
         return self._decoded
 
     @property
@@ -296,7 +302,10 @@ class Value:
     def compact(self) -> str:
         """``lower`` without SQL/C block comments, whitespace runs collapsed to one space."""
         if self._compact is None:
-            self._compact = _WS_RUN.sub(" ", collapse_sql_comments(self.lower))
+            text = collapse_sql_comments(self.lower)
+            # \s matches only characters that are not printable, or the space: a printable text
+            # without a double space has no run to collapse (and the regex is the slow part).
+            self._compact = text if text.isprintable() and "  " not in text else _WS_RUN.sub(" ", text)
         return self._compact
 
     @property

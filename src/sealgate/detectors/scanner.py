@@ -32,6 +32,7 @@ from typing import Final
 from sealgate.detectors._support import excerpt, header_name
 from sealgate.detectors.base import Finding
 from sealgate.detectors.normalize import Value
+from sealgate.detectors.prefilter import trigger_matcher
 
 __all__ = ["DETECTOR", "ScannerDetector"]
 
@@ -59,6 +60,29 @@ _DOTTED_I: Final = {0x130: "i", 0x131: "i"}
 def _fold(text: str) -> str:
     """``text`` lower-cased for :data:`_SCANNER_AGENTS`, with the same length."""
     return text.translate(_DOTTED_I).lower() if not text.isascii() else text.lower()
+
+
+def _literal_heads(pattern: str) -> list[str]:
+    """The literal text each alternative of ``pattern``'s main group starts with.
+
+    Splitting on every "|" also splits nested groups, which only adds heads (a gate built from
+    them passes more often, never less); an alternative without a literal head gives ``""``.
+    """
+    body = pattern[pattern.index("(?:") + 3 : pattern.rindex(")(?![a-z])")]
+    heads = []
+    for alternative in body.split("|"):
+        head = re.match(r"[^\\\[(?*+{.)]*", alternative)
+        text = head.group() if head else ""
+        if alternative[len(text) : len(text) + 1] in ("?", "*", "{"):
+            text = text[:-1]  # "burp ?suite": the space is optional
+        heads.append(text)
+    return heads
+
+
+_AGENT_HEADS: Final = _literal_heads(_SCANNER_AGENTS.pattern)
+# One Aho–Corasick pass over a User-Agent instead of the 87-way regex (which tries every
+# alternative at every position): the regex runs only when some tool's name may be there.
+_MAY_NAME_AGENT = trigger_matcher(_AGENT_HEADS) if all(_AGENT_HEADS) else (lambda text: True)
 _SCANNER_HEADERS: Final = frozenset(
     {
         "acunetix-product", "acunetix-scanning-agreement", "acunetix-user-agreement", "acunetix-aspect",
@@ -97,7 +121,8 @@ class ScannerDetector:
             if header in _SCANNER_HEADERS:
                 return [self._finding("scanner-header", f"scanner header {header!r}", location, value.raw, 0, 0)]
             if header == "user-agent":
-                match = _SCANNER_AGENTS.search(_fold(value.decoded))
+                folded = _fold(value.decoded)
+                match = _SCANNER_AGENTS.search(folded) if _MAY_NAME_AGENT(folded) else None
             else:
                 match = _SCANNER_HEADER_VALUES.search(value.decoded)
             if match is not None:

@@ -1,0 +1,180 @@
+"""The shortcuts that make clean requests cheap must never change an answer.
+
+Each test runs the shortcut against the slow, exact computation it stands in for, on generated
+inputs: the engine's one joined probe against one probe per value, lazily built JSON locations
+against a direct walk, and each detector's early exit against the full analysis.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sealgate.detectors import command, normalize, scanner, sqli
+from sealgate.detectors.engine import DetectionEngine
+from sealgate.detectors.inputs import iter_inputs, json_location
+from sealgate.detectors.normalize import Value
+from sealgate.pipeline.exchange import Exchange
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+SHELL_ATOMS = [
+    ";", "|", "||", "&", "&&", "`", "$(", ")", "(", "\n", " ", "  ", "\t", "\x0b", "\xa0", "'", '"', "\\", "^",
+    "{", "}", ",", "/", "./", "/bin/", "c:/", "C:\\", "%", "%COMSPEC%", "${IFS}", "*", "?", "[", "=", "-la", "-e",
+    "-i", "id", "ls", "cat", "whoami", "wget", "curl", "nc", "sh", "python", "powershell", "iex", "for", "fOr",
+    "if", "İf", "ıd", "exist", "in", "do", "sleep", "5", "sudo", "command", "env", "x", "a", "Mozilla/5.0",
+    "shop-app/3.2.1", "(iOS 17.4; iPhone14,2)", "Renée", "O'Brien", "/etc/passwd", "http://x/a.sh", "mkfifo",
+    "/dev/tcp/1.2.3.4/80", "new-object", "net.webclient", "A=1", "<?php", "base64",
+]
+shell_text = st.lists(st.sampled_from(SHELL_ATOMS), min_size=1, max_size=10).map("".join)
+
+SQL_WORDS = sorted(
+    {w for name in ("LOGIC", "OPERATOR_WORDS", "LITERAL_WORDS", "UNION_WORDS", "STATEMENTS", "CLAUSES",
+                    "SQL_FUNCTIONS", "SYSTEM_OBJECTS") for w in getattr(sqli, name) if w.isalpha()}
+)
+PLAIN = ["a", "b", "O", "Brien", "don", "t", "it", "s", "x", "é", "l", "admin", "Renée", "d", "Arc", "ll", "ve"]
+name_text = st.lists(
+    st.tuples(st.sampled_from(PLAIN + SQL_WORDS), st.sampled_from(["'", " ", "' ", " '", "''", "-", ". ", ", "])),
+    min_size=1, max_size=6,
+).map(lambda parts: "".join(word + sep for word, sep in parts).strip())
+
+
+@SETTINGS
+@given(text=name_text, kind=st.sampled_from(["value", "name"]))
+def test_sqli_word_apostrophe_exit_matches_the_full_analysis(text: str, kind: str) -> None:
+    for variant in (text, text.upper()):
+        value = Value(variant, kind)
+        probe = sqli.probe_texts(value.raw, value.lower, value.compact)
+        if not sqli._only_word_apostrophes(value, probe):
+            continue
+        with pytest.MonkeyPatch.context() as patched:
+            patched.setattr(sqli, "_only_word_apostrophes", lambda *_: False)
+            for paranoia in (1, 2, 3):
+                assert sqli.DETECTOR.detect(Value(variant, kind), "query.q", paranoia) == [], variant
+
+
+def test_sqli_word_apostrophe_exit_applies_to_names() -> None:
+    value = Value("Renée O'Brien")
+    assert sqli._only_word_apostrophes(value, sqli.probe_texts(value.raw, value.lower, value.compact))
+    value = Value("x' or 'a'='a")
+    assert not sqli._only_word_apostrophes(value, sqli.probe_texts(value.raw, value.lower, value.compact))
+
+
+@SETTINGS
+@given(text=shell_text, kind=st.sampled_from(["value", "header", "name"]), paranoia=st.integers(1, 3))
+def test_command_shortcuts_match_the_full_analysis(text: str, kind: str, paranoia: int) -> None:
+    fast = sorted((f.rule_id, f.severity, f.excerpt) for f in command.DETECTOR.detect(Value(text, kind), "q", paranoia))
+    assert command._gate(text) is (command._GATE.search(text) is not None)
+    if not command._may_be_dangerous(command._fold(text)):
+        assert command._DANGEROUS.search(text) is None
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(command, "_maybe_leading_command", lambda _: True)
+        patched.setattr(command, "_may_be_dangerous", lambda _: True)
+        slow = sorted((f.rule_id, f.severity, f.excerpt) for f in command.DETECTOR.detect(Value(text, kind), "q",
+                                                                                         paranoia))
+    assert fast == slow
+
+
+@SETTINGS
+@given(text=st.one_of(st.text(max_size=80), shell_text))
+def test_value_fast_paths_match_the_reference_forms(text: str) -> None:
+    value = Value(text)
+    forms = [text]
+    for _ in range(normalize.MAX_ROUNDS):
+        decoded = normalize._decode_once(forms[-1])
+        if decoded == forms[-1]:
+            break
+        forms.append(decoded)
+    last = forms[-1]
+    reference = (normalize.unicodedata.normalize("NFKC", last) if not last.isascii() else last)
+    assert value.decoded == reference.translate(normalize._INVISIBLE)
+    assert value.compact == re.sub(r"\s+", " ", normalize.collapse_sql_comments(value.lower))
+
+
+VALUE_ATOMS = [*SHELL_ATOMS, "%27", "&lt;", "\\u003c", "+ADw-", "/*", "\x00"]
+values_strategy = st.lists(
+    st.tuples(st.sampled_from(["query.a", "header.x", "body.$.b", "path[0]"]),
+              st.one_of(st.text(max_size=30), st.lists(st.sampled_from(VALUE_ATOMS), max_size=6).map("".join)),
+              st.sampled_from(["value", "name", "header"])),
+    min_size=1, max_size=8,
+)
+
+
+@SETTINGS
+@given(items=values_strategy)
+def test_joined_probe_finds_the_same_candidates_as_one_probe_per_value(items: list[tuple[str, str, str]]) -> None:
+    engine = DetectionEngine()
+    texts = [raw for _, raw, _ in items]
+    kinds = [kind for _, _, kind in items]
+    joined, _ = engine._candidates(texts, kinds)
+    each, _ = engine._candidates_each(texts, kinds)
+    assert {i: s for i, s in joined.items() if s} == {i: s for i, s in each.items() if s}
+
+
+def _reference_json(node: Any, location: str, out: set[tuple[str, str, str]], depth: int = 0) -> None:
+    """The JSON walk as it was before locations became lazy (recursive, locations built eagerly)."""
+    if depth >= 64:
+        out.add((location, repr(node), "value"))
+        return
+    if isinstance(node, dict):
+        for key, child in node.items():
+            child_location = json_location(location, key)
+            out.add((child_location + ":key", key, "name"))
+            if isinstance(child, str):
+                out.add((child_location, child, "value"))
+            elif isinstance(child, (dict, list)):
+                _reference_json(child, child_location, out, depth + 1)
+    else:
+        for index, child in enumerate(node):
+            if isinstance(child, str):
+                out.add((f"{location}[{index}]", child, "value"))
+            elif isinstance(child, (dict, list)):
+                _reference_json(child, f"{location}[{index}]", out, depth + 1)
+
+
+json_doc = st.recursive(
+    st.one_of(st.text(max_size=5), st.integers(), st.none()),
+    lambda children: st.one_of(st.lists(children, max_size=4),
+                               st.dictionaries(st.sampled_from(["a", "b c", "a'b", "$ne", "1", "", "é", "x-y"]),
+                                               children, max_size=4)),
+    max_leaves=25,
+)
+
+
+@SETTINGS
+@given(doc=st.one_of(st.dictionaries(st.sampled_from(["a", "b", "a b"]), json_doc, max_size=4),
+                     st.lists(json_doc, max_size=4)))
+def test_lazy_json_locations_match_a_direct_walk(doc: Any) -> None:
+    body = json.dumps(doc).encode()
+    exchange = Exchange(method="POST", path="/x", raw_path=b"/x", headers=[("content-type", "application/json")],
+                        body=body)
+    expected: set[tuple[str, str, str]] = set()
+    _reference_json(doc, "body.$", expected)
+    found = [item for item in iter_inputs(exchange) if item[0].startswith("body")]
+    assert set(found) == expected
+
+
+AGENT_ATOMS = ["burp suite", "burpsuite", "owasp zap", "owasp-zap", "owasp_zap", "nmap nse", "nmap-nse", "vega/",
+               "prog.customcrawler", "qualys was", "nikto", "sqlmap", "İ", " ", "/", "x", "a", "1", "-", "_", "."]
+
+
+@SETTINGS
+@given(text=st.lists(st.sampled_from(AGENT_ATOMS), min_size=1, max_size=8).map("".join))
+def test_scanner_agent_gate_never_hides_a_tool(text: str) -> None:
+    folded = scanner._fold(text)
+    assert scanner._MAY_NAME_AGENT(folded) or scanner._SCANNER_AGENTS.search(folded) is None
+    for tool in ("Burp Suite", "OWASP ZAP", "Nmap Scripting Engine", "prog.CustomCrawler", "sqlmap/1.7"):
+        assert scanner._MAY_NAME_AGENT(scanner._fold(f"Mozilla/5.0 {tool}"))
+
+
+def test_a_nul_in_a_name_or_value_keeps_the_numbering() -> None:
+    exchange = Exchange(method="GET", path="/", raw_path=b"/", query_string=b"test%00=test1&jsessionid=%00x",
+                        headers=[("host", "x"), ("user-agent", "sqlmap/1.7")])
+    findings = DetectionEngine().inspect(exchange)
+    assert {(f.detector, f.location) for f in findings} >= {("scanner", "header.user-agent"),
+                                                           ("session", "query.jsessionid")}
