@@ -15,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sealgate.detectors import command, normalize, scanner, sqli
+from sealgate.detectors import _support as support
+from sealgate.detectors import code_injection, command, normalize, scanner, sqli
 from sealgate.detectors.engine import DetectionEngine
 from sealgate.detectors.inputs import iter_inputs, json_location
 from sealgate.detectors.normalize import Value
@@ -178,3 +179,159 @@ def test_a_nul_in_a_name_or_value_keeps_the_numbering() -> None:
     findings = DetectionEngine().inspect(exchange)
     assert {(f.detector, f.location) for f in findings} >= {("scanner", "header.user-agent"),
                                                            ("session", "query.jsessionid")}
+
+
+# --- prose fast paths (sqli fragments/anywhere, code_injection gates, command) -----------------
+
+PROSE_WORDS = [
+    "the", "gradient", "descent", "is", "a", "method", "of", "finding", "minimum", "function", "at", "every",
+    "step", "we", "compute", "loss", "and", "or", "not", "if", "it", "too", "large;", "small.", "rates,", "into",
+    "select", "union", "from", "where", "order", "by", "sleep", "exec", "process", "require", "constructor",
+    "module", "exports", "Function", "eval", "java", "runtime", "handler", "session.", "error_log", "@@version",
+    "don't", "\"quoted\"", "`code`", "#tag", "--", "/*", "*/", "x--y", "a/*b", "(s)", "f(x)", "=", "1", "0x41",
+    "it's", "\x01", "\xa0", "ı", "requıre", "proceſs", "K", "=>", "this.constructor", "module.exports=",
+    "load_file(", "sleep(5)", "benchmark(1,", "xp_cmdshell", "dbms_lock.sleep(", "waitfor delay '0:0:5'",
+    "base64_decode", "Call_User_Func_Array", "shell_exec(", "rO0ABXNy", "aCeD0005", "\xac\xed\x00\x05", "ACED0005",
+]
+PROSE_GAPS = [" ", " ", " ", "  ", "\n", ", ", "\t"]
+prose_text = st.lists(st.tuples(st.sampled_from(PROSE_WORDS), st.sampled_from(PROSE_GAPS)), min_size=1,
+                      max_size=120).map(lambda parts: "".join(word + gap for word, gap in parts))
+long_prose = st.lists(st.sampled_from(PROSE_WORDS), min_size=60, max_size=120).map(" ".join)
+
+
+@SETTINGS
+@given(text=st.one_of(prose_text, long_prose))
+def test_sqli_token_count_bound_is_a_lower_bound(text: str) -> None:
+    for candidate in (text, text.strip(), Value(text).compact.strip()):
+        if sqli._too_many_tokens(candidate):
+            assert len(sqli.tokenize(candidate, 80)) > 64, candidate
+
+
+def test_sqli_token_count_bound_applies_to_the_benchmark_article() -> None:
+    with open("bench/wrk/article.json", encoding="utf-8") as handle:
+        body = json.load(handle)["body"]
+    assert sqli._too_many_tokens(Value(body).compact.strip())
+    assert not sqli._too_many_tokens("a " * 40 + "'" + " b" * 40)  # a quote before the 65th space
+
+
+@SETTINGS
+@given(text=st.one_of(prose_text, long_prose, st.text(max_size=60)))
+def test_sqli_anywhere_gate_never_hides_a_match(text: str) -> None:
+    for candidate in (text, text.lower(), Value(text).compact):
+        if sqli._ANYWHERE.search(candidate) is not None:
+            assert sqli._ANYWHERE_MAY_MATCH(candidate), candidate
+
+
+@SETTINGS
+@given(text=st.one_of(prose_text, long_prose), kind=st.sampled_from(["value", "name"]), paranoia=st.integers(1, 3))
+def test_sqli_prose_shortcuts_match_the_full_analysis(text: str, kind: str, paranoia: int) -> None:
+    fast = sqli.DETECTOR.detect(Value(text, kind), "body.$.body", paranoia)
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(sqli, "_too_many_tokens", lambda _: False)
+        patched.setattr(sqli, "_ANYWHERE_MAY_MATCH", lambda _: True)
+        slow = sqli.DETECTOR.detect(Value(text, kind), "body.$.body", paranoia)
+    assert fast == slow
+
+
+@SETTINGS
+@given(text=st.one_of(prose_text, long_prose, st.text(max_size=60)))
+def test_code_injection_literal_gates_equal_their_regexes(text: str) -> None:
+    lower = text.lower()
+    for name in ("_INI_GATE", "_JAVA_CLASS_GATE", "_JAVA_GADGET_GATE", "_NODE_GATE"):
+        regex = getattr(code_injection, name)
+        assert getattr(code_injection, name + "_MATCH")(lower) is (regex.search(lower) is not None), name
+    if code_injection._JAVA_EXPRESSION_GATE.search(lower) is not None:
+        assert code_injection._JAVA_EXPRESSION_NEEDS(lower)
+    assert code_injection._PHP_NAMES_MATCH(lower) or code_injection._PHP_NAMES.search(lower) is None
+    fast, slow = code_injection._java_serialized(text), code_injection._JAVA_SERIALIZED.search(text)
+    assert (fast and fast.span()) == (slow and slow.span())
+    if text.isascii() and "aced0005" not in lower:
+        assert code_injection._JAVA_SERIALIZED_HEX.search(text) is None
+    # The _node literal gates: each regex matches only where its gate lets it run.
+    checks = [
+        (code_injection._NODE_PROCESS, code_injection._node_may_match(text, lower, ("require", "process"))),
+        (code_injection._NODE_SANDBOX, code_injection._node_may_match(text, lower, ("constructor",))),
+        (code_injection._NODE_THIS_CONSTRUCTOR, "constructor" in text),
+        (code_injection._NODE_DYNAMIC, "(" in text),
+        (code_injection._NODE_IIFE, "(" in text),
+        (code_injection._NODE_FUNCTION, "(" in text),
+        (code_injection._NODE_EXPORTS, "exports" in text),
+    ]
+    for regex, allowed in checks:
+        assert allowed or regex.search(text) is None, regex.pattern
+
+
+@SETTINGS
+@given(text=st.one_of(prose_text, long_prose), paranoia=st.integers(1, 3))
+def test_code_injection_prose_gates_match_the_full_analysis(text: str, paranoia: int) -> None:
+    fast = code_injection.DETECTOR.detect(Value(text), "body.$.body", paranoia)
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(code_injection, "_node_may_match", lambda *_: True)
+        patched.setattr(code_injection, "_JAVA_EXPRESSION_NEEDS", lambda _: True)
+        patched.setattr(code_injection, "_PHP_NAMES_MATCH", lambda _: True)
+        patched.setattr(code_injection, "_java_serialized", code_injection._JAVA_SERIALIZED.search)
+        for name in ("_INI_GATE", "_JAVA_CLASS_GATE", "_JAVA_GADGET_GATE", "_NODE_GATE"):
+            regex = getattr(code_injection, name)
+            patched.setattr(code_injection, name + "_MATCH", lambda t, r=regex: r.search(t) is not None)
+        slow = code_injection.DETECTOR.detect(Value(text), "body.$.body", paranoia)
+    assert fast == slow
+
+
+@SETTINGS
+@given(text=st.one_of(prose_text, shell_text, st.lists(st.sampled_from(SHELL_ATOMS + PROSE_WORDS), max_size=30)
+                      .map(" ".join)), paranoia=st.integers(1, 3))
+def test_command_lazy_prose_matches_the_eager_answer(text: str, paranoia: int) -> None:
+    lazy = command.DETECTOR.detect(Value(text), "body.$.body", paranoia)
+    original = command._scan_positions
+
+    def eager(text: str, add: Any, paranoia: int, control_only: bool = False, prose: bool | None = None) -> None:
+        original(text, add, paranoia, control_only, command._is_prose(text) if prose is None else prose)
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(command, "_scan_positions", eager)
+        assert command.DETECTOR.detect(Value(text), "body.$.body", paranoia) == lazy
+
+
+def _looks_encoded_reference(token: str) -> bool:
+    """_support._looks_encoded without its one-case shortcut."""
+    if support._HEX_ONLY.match(token):
+        return False
+    uppers = len(support._UPPER.findall(token, 0, 64))
+    lowers = len(support._LOWER.findall(token, 0, 64))
+    if uppers >= 2 and lowers >= 2:
+        return True
+    return support._DIGIT_OR_SYMBOL.search(token) is not None and (uppers + lowers) > 0
+
+
+@SETTINGS
+@given(token=st.one_of(st.text(max_size=80), st.text(alphabet="abcXYZ019+/_-éÉß", max_size=80),
+                       st.sampled_from(PROSE_WORDS)))
+def test_looks_encoded_shortcut_matches_the_reference(token: str) -> None:
+    assert support._looks_encoded(token) is _looks_encoded_reference(token)
+
+
+plain_sentence = st.lists(
+    st.tuples(st.sampled_from(PLAIN + SQL_WORDS + ["the", "gradient", "descent", "msdasql", "information_schema"]),
+              st.sampled_from([" ", " ", ", ", ". ", "; ", " (", "' "])),
+    min_size=1, max_size=20,
+).map(lambda parts: "".join(word + gap for word, gap in parts).strip())
+
+
+@SETTINGS
+@given(text=st.one_of(plain_sentence, prose_text), kind=st.sampled_from(["value", "name"]))
+def test_sqli_plain_sentence_shortcut_matches_the_fragment_analysis(text: str, kind: str) -> None:
+    value = Value(text, kind)
+    if not sqli._plain_sentence(value.compact.strip()):
+        return
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(sqli, "_plain_sentence", lambda _: False)
+        patched.setattr(sqli, "_too_many_tokens", lambda _: False)
+        for paranoia in (1, 2, 3):
+            assert sqli.DETECTOR._fragments(Value(text, kind), paranoia) == [], text
+
+
+def test_sqli_plain_sentence_shortcut_applies_to_sentences_only() -> None:
+    assert sqli._plain_sentence("a practical introduction to gradient descent, learning rates and convergence.")
+    assert not sqli._plain_sentence("select name from users where id in the table")  # mostly SQL words
+    assert not sqli._plain_sentence("a b c d e f")  # six words: the short-value rules need tokens
+    assert not sqli._plain_sentence("a b c d e f g it's")

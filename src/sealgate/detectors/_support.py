@@ -113,6 +113,10 @@ def _looks_encoded(token: str) -> bool:
     Hex strings (session ids, hashes) are skipped too: base64 of text always leaves the hex
     alphabet within a few characters.
     """
+    if token.isalpha() and (token.islower() or token.isupper()):
+        # One letter case and no digit or symbol: the test below answers False (fewer than two
+        # upper- or lower-case letters, none of [0-9+/_-]). Most prose words end here.
+        return False
     if _HEX_ONLY.match(token):
         return False
     uppers = len(_UPPER.findall(token, 0, 64))

@@ -393,7 +393,7 @@ def _php(text: str, value: Value, location: str, paranoia: int, add: _Add) -> No
     serialized = _SERIALIZED.search(text) if ':"' in text else None
     if serialized is not None:
         add("php-serialized-object", "PHP serialized object", "critical", serialized.start(), serialized.end())
-    directive = _INI_DIRECTIVE.search(text) if _INI_GATE.search(value.lower) else None
+    directive = _INI_DIRECTIVE.search(text) if _INI_GATE_MATCH(value.lower) else None
     if directive is not None:
         add("php-config-directive", f"php.ini directive {directive.group(1)!r}", "critical",
             directive.start(1), directive.end())
@@ -404,7 +404,7 @@ def _php(text: str, value: Value, location: str, paranoia: int, add: _Add) -> No
     if ")" in text or "]" in text or "}" in text:
         _php_callable(text, add)
     lower = value.lower
-    name = _PHP_NAMES.search(lower)
+    name = _PHP_NAMES.search(lower) if _PHP_NAMES_MATCH(lower) else None
     if name is not None:
         # The whole value is one identifier holding the name (``base64_decode``, ``\call_user_func``,
         # ``FOOcall_user_func``): a callback or a name glued to junk, never a word in a sentence.
@@ -517,8 +517,37 @@ _INI_GATE = re.compile(
 )
 
 
+# The gates above that are alternations of plain literals, as one Aho-Corasick pass each: the same
+# answer (some literal occurs) at a fraction of a regex alternation's cost on a long text. The
+# literal lists are read off the patterns, so the two forms cannot drift apart.
+def _literals(pattern: re.Pattern[str]) -> list[str]:
+    return pattern.pattern.replace("auto_(?:pre|ap)", "auto_pre|auto_ap").replace("\\.", ".").split("|")
+
+
+_INI_GATE_MATCH = trigger_matcher(_literals(_INI_GATE))
+_JAVA_CLASS_GATE_MATCH = trigger_matcher(_literals(_JAVA_CLASS_GATE))
+_JAVA_GADGET_GATE_MATCH = trigger_matcher(_literals(_JAVA_GADGET_GATE))
+_NODE_GATE_MATCH = trigger_matcher(_literals(_NODE_GATE))
+# _PHP_NAMES is a plain alternation ("call_user_func(?:_array)?" holds "call_user_func").
+_PHP_NAMES_MATCH = trigger_matcher(_PHP_NAMES.pattern.strip("(?:)").replace("(?:_array)?", "").split("|"))
+_JAVA_MAGIC: Final = ("rO0AB", "KztAAU", "Cs7QAF", "\xac\xed\x00\x05")  # _JAVA_SERIALIZED's literals
+
+
+def _java_serialized(text: str) -> re.Match[str] | None:
+    """``_JAVA_SERIALIZED.search(text)``, run only when one of its literals is in ``text``."""
+    if not any(magic in text for magic in _JAVA_MAGIC):
+        return None
+    return _JAVA_SERIALIZED.search(text)
+# Every match of _JAVA_EXPRESSION_GATE holds one of these ("new\s+java" holds "java", "t\s*\("
+# holds "("): without one, the regex is not run.
+_JAVA_EXPRESSION_NEEDS = trigger_matcher(
+    ["#", "@", "classloader", "getruntime", "forname", "getdeclared", "scriptengine", "java", ".exec",
+     "defineclass", "("]
+)
+
+
 def _java(text: str, lower: str, value: Value, location: str, paranoia: int, add: _Add) -> None:
-    if "." in lower and _JAVA_CLASS_GATE.search(lower) is not None:
+    if "." in lower and _JAVA_CLASS_GATE_MATCH(lower):
         danger = _JAVA_DANGEROUS_CLASS.search(lower)
         if danger is not None:
             add("java-class", f"Java class {danger.group()!r}", "critical", danger.start(), danger.end(), source=lower)
@@ -536,44 +565,53 @@ def _java(text: str, lower: str, value: Value, location: str, paranoia: int, add
         if qualified is not None:
             add("java-gadget", "package-qualified Runtime/ProcessBuilder", "critical",
                 qualified.start(), qualified.end(), source=lower)
-    gadget = _JAVA_GADGET.search(lower) if _JAVA_GADGET_GATE.search(lower) else None
+    gadget = _JAVA_GADGET.search(lower) if _JAVA_GADGET_GATE_MATCH(lower) else None
     if gadget is not None:
         add("java-gadget", f"Java deserialization gadget {gadget.group()!r}", "critical",
             gadget.start(), gadget.end(), source=lower)
-    serialized = _JAVA_SERIALIZED.search(text) or _JAVA_SERIALIZED.search(value.raw)
-    if serialized is None:
+    serialized = _java_serialized(text) or _java_serialized(value.raw)
+    if serialized is None and (not text.isascii() or "aced0005" in lower):
+        # Case-insensitive "aced0005": in ASCII text (where ``lower`` is ``text.lower()``) it is
+        # the literal in ``lower``; other text is searched as before.
         serialized = _JAVA_SERIALIZED_HEX.search(text)
     if serialized is not None:
         add("java-serialized-object", "Java serialized object", "critical", serialized.start(), serialized.end())
-    expression = _JAVA_EXPRESSION.search(lower) if _JAVA_EXPRESSION_GATE.search(lower) else None
+    expression = (
+        _JAVA_EXPRESSION.search(lower)
+        if _JAVA_EXPRESSION_NEEDS(lower) and _JAVA_EXPRESSION_GATE.search(lower)
+        else None
+    )
     if expression is not None:
         add("java-expression", "OGNL/SpEL/EL reflection", "critical", expression.start(), expression.end(),
             source=lower)
 
 
 def _node(text: str, paranoia: int, add: _Add) -> None:
-    if _NODE_GATE.search(text.lower()) is None:
+    lower = text.lower()
+    if not _NODE_GATE_MATCH(lower):
         return
     marker = _NODE_SERIALIZED.search(text)
     if marker is not None:
         add("node-serialized-function", "serialized JavaScript function", "critical", marker.start(), marker.end())
-    process = _NODE_PROCESS.search(text)
+    # Each regex below runs only when a literal every one of its matches holds is present
+    # (_node_may_match); "function" in a sentence no longer costs all of them.
+    process = _NODE_PROCESS.search(text) if _node_may_match(text, lower, ("require", "process")) else None
     if process is not None:
         add("node-process-access", "Node.js process/child_process access", "critical",
             process.start(), process.end())
-    sandbox = _NODE_SANDBOX.search(text)
+    sandbox = _NODE_SANDBOX.search(text) if _node_may_match(text, lower, ("constructor",)) else None
     if sandbox is not None:
         add("node-sandbox-escape", "constructor.constructor sandbox escape", "critical",
             sandbox.start(), sandbox.end())
-    else:
+    elif "constructor" in text:  # the regex is case-sensitive
         this_ctor = _NODE_THIS_CONSTRUCTOR.search(text)
         if this_ctor is not None:
             add("node-sandbox-escape", "this.constructor access", "critical" if paranoia >= 2 else "error",
                 this_ctor.start(), this_ctor.end())
-    dynamic = _NODE_DYNAMIC.search(text)
+    dynamic = _NODE_DYNAMIC.search(text) if "(" in text else None  # each alternative has "\("
     if dynamic is not None:
         add("node-dynamic-code", "dynamic JavaScript code", "critical", dynamic.start(), dynamic.end())
-    if "function" in text or "=>" in text:
+    if ("function" in text or "=>" in text) and "(" in text:  # each alternative has "\("
         iife = _NODE_IIFE.search(text)
         if iife is not None:
             add("node-function-literal", "immediately invoked function", "critical", iife.start(), iife.end())
@@ -583,11 +621,21 @@ def _node(text: str, paranoia: int, add: _Add) -> None:
                 alone = paranoia >= 2 or _code_only(text, function.start(), function.end())
                 add("node-function-literal", "JavaScript function literal", "critical" if alone else "error",
                     function.start(), function.end())
-    exports = _NODE_EXPORTS.search(text)
+    exports = _NODE_EXPORTS.search(text) if "exports" in text else None  # case-sensitive regex
     if exports is not None:
         alone = paranoia >= 2 or _code_only(text, exports.start(), exports.end())
         add("node-module-exports", "module.exports assignment", "critical" if alone else "error",
             exports.start(), exports.end())
+
+
+def _node_may_match(text: str, lower: str, literals: tuple[str, ...]) -> bool:
+    """False only when a case-insensitive regex whose every match holds one of ``literals`` cannot match.
+
+    For ASCII text a case-insensitive match of an ASCII literal is that literal in ``lower``; in
+    other text Unicode case folding (``ı``, ``ſ``, the Kelvin sign) can match an ASCII letter, so
+    the regex is run.
+    """
+    return not text.isascii() or any(literal in lower for literal in literals)
 
 
 def _standalone(text: str, start: int, end: int) -> bool:

@@ -53,7 +53,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Final
 
 from sealgate.detectors._support import Adder, excerpt, is_prose, prose_words
@@ -342,6 +342,11 @@ def _prepare(text: str) -> str:
     return text
 
 
+def _never_prose() -> bool:
+    """The answer at the start of a value, where prose does not matter (see _scan_positions)."""
+    return False
+
+
 def _is_prose(text: str) -> bool:
     """True for running text (a comment, a README paragraph), see :func:`is_prose`."""
     return is_prose(text)
@@ -373,11 +378,22 @@ def _scan_positions(
         # Only the start of the value: it is never "shown" (no separator, fence or code span
         # before it), prose does not change what is reported there, and nothing repeats.
         if _maybe_leading_command(text):
-            _check_position(text, 0, "", 0, add, paranoia, control_only, False, False, True)
+            _check_position(text, 0, "", 0, add, paranoia, control_only, False, _never_prose, True)
         return
-    if prose is None:
-        prose = _is_prose(text)
-    has_words = prose_words(text, 2048) >= 3
+    # Whether the value is prose is asked only where it can change an answer (a backtick, a
+    # line break, a fence or code span, a finding's severity), and computed once on first need:
+    # a sentence whose ";" is followed by an ordinary word never needs it.
+    known_prose = prose
+
+    def is_prose_text() -> bool:
+        nonlocal known_prose
+        if known_prose is None:
+            known_prose = _is_prose(text)
+        return known_prose
+
+    # Whether the text has words matters only for a backtick outside prose: counted on first
+    # need (a sentence with a ";" or a "|" never needs it).
+    has_words: bool | None = None
     fences = [m.span() for m in _FENCE.finditer(text)] if "``" in text else []
     ticks = [m.start() for m in _SINGLE_TICK.finditer(text)] if "`" in text else []
     tick_index = {start: i for i, start in enumerate(ticks)}
@@ -397,11 +413,16 @@ def _scan_positions(
             close = ticks[index + 1] if index + 1 < len(ticks) else -1
             if close < 0:
                 continue  # an unclosed backtick is a shell syntax error, not a substitution
-            if prose:
+            if is_prose_text():
                 shown = True  # Markdown/reST code in running text
-            elif has_words and _is_markdown_code(text, sep_start, close):
-                continue
-        if prose and (sep in ("\n", "\r") or _in_fenced_block(sep_start, fences) or _in_code_span(sep_start, ticks)):
+            else:
+                if has_words is None:
+                    has_words = prose_words(text, 2048) >= 3
+                if has_words and _is_markdown_code(text, sep_start, close):
+                    continue
+        # (the same test as "prose and (...)": each part is a pure function, prose asked last)
+        if (sep in ("\n", "\r") or _in_fenced_block(sep_start, fences) or _in_code_span(sep_start, ticks)) and (
+                is_prose_text()):
             shown = True
         # A position whose surroundings were seen before gives the same answer: replay it. This
         # keeps a megabyte of "x|id x|id ..." from costing a full check per repetition.
@@ -423,7 +444,9 @@ def _scan_positions(
             calls.append((rule, message, severity, start - sep_start, end - sep_start, level))  # noqa: B023
             add(rule, message, severity, start, end, level)
 
-        critical = _check_position(text, pos, sep, sep_start, record, paranoia, control_only, shown, prose, single)
+        critical = _check_position(
+            text, pos, sep, sep_start, record, paranoia, control_only, shown, is_prose_text, single
+        )
         if key is not None and len(memo) < _MEMO_SIZE:
             memo[key] = (critical, calls)
         if critical:
@@ -533,10 +556,13 @@ def _check_position(
     paranoia: int,
     control_only: bool,
     shown: bool,
-    prose: bool,
+    prose: Callable[[], bool],
     single: bool = False,
 ) -> bool:
-    """Check the command position ``pos``; True when a critical finding was added."""
+    """Check the command position ``pos``; True when a critical finding was added.
+
+    ``prose`` answers whether the whole text is running text (asked only when it matters).
+    """
     length = len(text)
     start = pos
     while start < length and text[start] in " (@{!":
@@ -621,7 +647,7 @@ def _check_position(
     elif tier == "tool" or evidence or obfuscated or probe or substituted:
         # In running text a chained command is most often an example ("... | grep x" in a
         # manual): 4 points, so it blocks only together with another sign (a sensitive path).
-        severity = "error" if prose and not obfuscated and paranoia < 2 else "critical"
+        severity = "error" if not obfuscated and paranoia < 2 and prose() else "critical"
         add(rule, message, severity, sep_start, end)
         return severity == "critical"
     else:

@@ -781,6 +781,17 @@ _ANYWHERE = re.compile(
     """,
     re.VERBOSE,
 )
+# Every match of _ANYWHERE contains one of these literals (one per alternative, or one per name
+# in it: pg_sleep holds "sleep", sys_exec "exec", utl_http "utl_", dbms_lock "dbms_", the xp_
+# names "xp_"). One Aho-Corasick pass over them answers most values in a few µs, where the regex,
+# with its lookbehinds tried at every offset, costs ~0.2 ms on a 500-character text.
+# tests/detectors/test_fast_paths.py checks the gate against the regex.
+_ANYWHERE_LITERALS: Final = (
+    "sleep", "benchmark", "randomblob", "waitfor", "declare", "exec", "procedure", "load_file",
+    "extractvalue", "updatexml", "xmltype", "utl_", "dbms_", "sys_eval", "pg_read_file", "lo_import",
+    "openrowset", "opendatasource", "xp_", "name_const", "ctxsys", "union", "@@", "into", "select",
+)
+_ANYWHERE_MAY_MATCH = trigger_matcher(_ANYWHERE_LITERALS)
 _WORDS_ONLY = re.compile(r"[a-z_][a-z0-9_$]*")
 _MYSQL_EXEC_COMMENT = re.compile(
     r"/\*!\d{0,6}\s*(?:select|union|from|where|and|or|having|order|group|limit|sleep|concat|insert|"
@@ -986,6 +997,8 @@ class SqlInjectionDetector:
 
     # -- anywhere rules ------------------------------------------------------------------------
     def _anywhere(self, compact: str) -> list[_Hit]:
+        if not _ANYWHERE_MAY_MATCH(compact):
+            return []  # no literal of any alternative: the regex cannot match (prose, plain values)
         hits: list[_Hit] = []
         for match in _ANYWHERE.finditer(compact):
             group = match.lastgroup
@@ -1027,6 +1040,8 @@ class SqlInjectionDetector:
         text = value.compact.strip()
         if not text or len(text) > 512:
             return []
+        if _too_many_tokens(text) or _plain_sentence(text):
+            return []  # the answer the analysis below gives, without tokenizing (prose values)
         toks = tokenize(text, 80)
         if not toks or len(toks) > 64:
             return []
@@ -1087,6 +1102,65 @@ class SqlInjectionDetector:
         ):
             hits.append(_Hit("sqli-keyword", "an SQL operator or keyword stands alone", "critical", 3, 0))
         return hits
+
+
+# Characters that start a token able to span a space ("/*...*/" and "*/" as whitespace, "/*..."
+# and "--"/"#" comments, quoted strings and `names`, the @`name` variable); see _TOKEN.
+_SPANNING_STARTS: Final = ("'", '"', "`", "#", "--", "/*", "*/")
+
+
+def _too_many_tokens(text: str) -> bool:
+    """True when ``tokenize(text, 80)`` surely returns more than 64 tokens (``_fragments`` gives up).
+
+    ``text`` is a stripped ``compact`` form: its only blank is a single space between runs.
+    Before the first character that can start a space-spanning token, no token crosses a
+    space, and every run of printable non-space characters holds at least one token (the only
+    printable character _TOKEN counts as whitespace is the space itself; the comment forms it
+    also skips start with a character in _SPANNING_STARTS). Each space before that point ends
+    such a run, so their number is a lower bound on the token count.
+    """
+    if text.count(" ") < 65:
+        return False
+    end = len(text)
+    for start in _SPANNING_STARTS:
+        found = text.find(start, 0, end)
+        if found >= 0:
+            end = found
+    head = text[:end]
+    # With no leading or double space, each space follows a run of non-space characters.
+    return head.count(" ") >= 65 and head.isprintable() and "  " not in head and head[:1] != " "
+
+
+# Lower-case ASCII words, each maybe followed by one "," "." or ";", separated by single spaces.
+# Linear: a run of letters can only end at its punctuation or space, so there is one way to match.
+_PLAIN_SENTENCE = re.compile(r"(?:[a-z]+[,.;]? )*[a-z]+[,.;]?")
+_LETTERS = re.compile(r"[a-z]+")
+
+
+def _plain_sentence(text: str) -> bool:
+    """True when ``_fragments`` surely reports nothing for ``text`` (its stripped compact form).
+
+    In such a text every run between spaces tokenizes alone into one word and maybe one
+    punctuation token (no quote, comment, digit, operator or "(": no token spans a space, no
+    word becomes a function). So the tokens number at least the words; a word of type "n" is
+    "bare", and only the other words can be "specific". With more than six words (the
+    paranoia-3 rule and the two-token rules need fewer tokens), none a catalog name (the
+    words are what _WORDS_ONLY finds), no "msdasql" and no "_" (the procedure prefixes), and
+    more bare words than others (bare > specific), no rule of ``_fragments`` applies.
+    tests/detectors/test_fast_paths.py checks it against the analysis.
+    """
+    if len(text) > 512 or _PLAIN_SENTENCE.fullmatch(text) is None or "msdasql" in text:
+        return False
+    words = _LETTERS.findall(text)
+    if len(words) <= 6:
+        return False
+    bare = 0
+    for word in words:
+        if word in SYSTEM_OBJECTS:
+            return False
+        if _word_type(word) == "n":
+            bare += 1
+    return 2 * bare > len(words)
 
 
 _SQL_LEAD_WORDS: Final = ("and", "or", "xor", "not", "select", "if", "waitfor", "then", "else", "when",
