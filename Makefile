@@ -20,7 +20,8 @@ bench: setup system-packages
 	$(BIN)/python bench/micro_pipeline.py
 	$(BIN)/python bench/tunnel_cost.py --load
 	$(BIN)/python bench/load.py --variant core=bench/configs/core.yaml \
-		--variant protected=bench/configs/protected.yaml
+		--variant protected=bench/configs/protected.yaml \
+		--variant protected-2w=bench/configs/protected.yaml
 
 lint: setup
 	$(BIN)/ruff check src tests bench

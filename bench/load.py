@@ -12,7 +12,8 @@ is driven by wrk with the lab's two request shapes (``bench/wrk/``: a GET with a
                    ``baseline-2w`` with 2 workers; ``baseline-granian`` / ``baseline-granian-2w`` the same
                    app under granian (only if granian is installed: a measurement aid, not a dependency)
 - ``sealgate``     ``sealgate serve --upstream ... --workers 1`` with no config (quick mode); ``sealgate-2w``
-- ``sealgate-NAME`` one per ``--variant NAME=CONFIG.yaml`` (1 worker, ``--config CONFIG.yaml``)
+- ``sealgate-NAME`` one per ``--variant NAME=CONFIG.yaml`` (``--config CONFIG.yaml``; 1 worker, or N
+  when NAME ends in ``-Nw``, e.g. ``--variant protected-2w=bench/configs/protected.yaml``)
 
 Per target and shape: one request sent first (its status must be 2xx), a short wrk warm-up (discarded),
 then the measured ``wrk -t2 -c64 --latency`` run. The lab is started with its own ``start.sh`` (never
@@ -565,6 +566,9 @@ def build_targets(args: argparse.Namespace) -> list[Target]:
                 if variant not in variants:
                     raise SystemExit(f"unknown target {name!r}: give its config with --variant {variant}=FILE")
                 config = variants[variant]
+                # "--variant protected-2w=FILE": a name ending in -<N>w runs N workers
+                sized = re.fullmatch(r".+-(\d+)w", variant)
+                workers = sized.group(1) if sized else "1"
             cmd = [
                 str(sealgate_exe()),
                 "serve",
