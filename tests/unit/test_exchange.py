@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sealgate.errors import BodyParseError
 from sealgate.testing import make_exchange
@@ -68,3 +70,19 @@ def test_xml_with_a_dtd_is_refused_by_the_parser() -> None:
     exchange = make_exchange("POST", "/x", headers=[("content-type", "application/xml")], body=xxe)
     with pytest.raises(BodyParseError, match="forbidden construct"):
         exchange.parsed_body()
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab=&+%2Fé0 ;\x00")) | st.characters(), max_size=40))
+def test_parse_query_matches_the_stdlib(text: str) -> None:
+    from urllib.parse import parse_qsl
+
+    from sealgate.pipeline.exchange import parse_query
+
+    assert parse_query(text) == parse_qsl(text, keep_blank_values=True)
+
+
+def test_parse_query_decodes_what_needs_decoding() -> None:
+    from sealgate.pipeline.exchange import parse_query
+
+    assert parse_query("q=machine%20learning&a+b=c+d&flag&=x&&e=%E2%82%AC") == [
+        ("q", "machine learning"), ("a b", "c d"), ("flag", ""), ("", "x"), ("e", "€")]

@@ -15,7 +15,7 @@ import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, unquote_plus
+from urllib.parse import unquote_plus
 
 import orjson
 
@@ -164,7 +164,7 @@ class Exchange:
         """Query parameters, percent-decoded once (UTF-8, ``+`` as space), in order, blanks kept."""
         if self._query is None:
             text = self.query_string.decode("latin-1")
-            self._query = parse_qsl(text, keep_blank_values=True) if text else []
+            self._query = parse_query(text) if text else []
         return self._query
 
     @property
@@ -284,6 +284,23 @@ class Exchange:
         return (time.perf_counter() - self.started) * 1000.0
 
 
+def parse_query(text: str) -> list[tuple[str, str]]:
+    """``parse_qsl(text, keep_blank_values=True)``, with a fast path for names and values that
+    need no decoding (no ``%``, no ``+``): the stdlib decodes every piece, which made query
+    parsing the largest cost of validating a plain GET. Results are identical (tested)."""
+    pairs: list[tuple[str, str]] = []
+    for part in text.split("&"):
+        if not part:
+            continue
+        name, _, value = part.partition("=")
+        if "%" in name or "+" in name:
+            name = unquote_plus(name, encoding="utf-8", errors="replace")
+        if "%" in value or "+" in value:
+            value = unquote_plus(value, encoding="utf-8", errors="replace")
+        pairs.append((name, value))
+    return pairs
+
+
 def is_json_type(media_type: str) -> bool:
     """True for ``application/json`` and any ``+json`` structured-syntax type."""
     return media_type == "application/json" or media_type.endswith("+json")
@@ -342,7 +359,7 @@ def _parse_body(media_type: str, full_type: str, body: bytes | None) -> Any:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise BodyParseError("the form body is not valid UTF-8") from None
-        return parse_qsl(text, keep_blank_values=True)
+        return parse_query(text)
     if is_xml_type(media_type):
         return _parse_xml(body)
     if media_type == "multipart/form-data":
