@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.browser._server import GatewayState, ThreadedGateway
-from tests.support.browser import launch_chromium
+from tests.support.browser import browser_context, launch_chromium  # noqa: F401  # the "context" fixture
 
 
 @pytest.fixture(scope="package")
@@ -34,15 +34,6 @@ def browser() -> Iterator[Any]:
 def state(gateway: ThreadedGateway) -> GatewayState:
     """A fresh gateway state (one key, id 1) for this test."""
     return gateway.reset()
-
-
-@pytest.fixture
-def context(browser: Any) -> Iterator[Any]:
-    ctx = browser.new_context()
-    try:
-        yield ctx
-    finally:
-        ctx.close()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.e2e._stack import Stack
-from tests.support.browser import launch_chromium
+from tests.support.browser import browser_context, launch_chromium  # noqa: F401  # the "context" fixture
 
 
 @pytest.fixture(scope="package")
@@ -48,15 +48,6 @@ def new_stack(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
     finally:
         for running in started:
             running.stop()
-
-
-@pytest.fixture
-def context(browser: Any) -> Iterator[Any]:
-    ctx = browser.new_context()
-    try:
-        yield ctx
-    finally:
-        ctx.close()
 
 
 def wait_until(check: Callable[[], Any], timeout: float = 10.0, what: str = "") -> Any:

@@ -34,3 +34,13 @@ def launch_chromium() -> Iterator[Any]:
             chromium.close()
     finally:
         pw.stop()
+
+
+@pytest.fixture(name="context")
+def browser_context(browser: Any) -> Iterator[Any]:
+    """A fresh browser context per test (cookies, storage), closed afterwards."""
+    ctx = browser.new_context()
+    try:
+        yield ctx
+    finally:
+        ctx.close()
