@@ -185,7 +185,7 @@ class DetectionEngine:
         """Findings for every input of ``source`` (an exchange or ``(location, raw, kind)``s)."""
         if isinstance(source, Exchange):
             with request_context(source.header("host") or "", source.header("referer")):
-                return self._inspect(collect_inputs(source), skip)
+                return self._inspect(collect_inputs(source, skip), skip)
         return self._inspect(Inputs.from_triples(source), skip)
 
     def _inspect(self, inputs: Inputs, skip: Collection[str]) -> list[Finding]:

@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Final
 
 from sealgate.detectors.normalize import url_decode
@@ -224,8 +224,13 @@ def iter_inputs(exchange: Exchange) -> Iterator[Input]:
     return iter(collect_inputs(exchange))
 
 
-def collect_inputs(exchange: Exchange) -> Inputs:
-    """Every attacker-controlled string of the request, as :class:`Inputs`."""
+def collect_inputs(exchange: Exchange, skip: Collection[str] = ()) -> Inputs:
+    """Every attacker-controlled string of the request, as :class:`Inputs`.
+
+    ``skip``: locations to leave out (values that validation typed, text the spec fixes). Only
+    the inputs stored with their location are filtered here; a JSON body's members are not (their
+    locations are built on demand), the engine skips those after the prefilter.
+    """
     # Triples first, transposed once (one tuple and one append per input, instead of three
     # method calls); then a JSON body's strings, whose locations are built on demand.
     items: list[Input] = []
@@ -235,6 +240,8 @@ def collect_inputs(exchange: Exchange) -> Inputs:
         _pairs("query", _text(exchange.query_string), add)
     _header_inputs(exchange, add)
     json_root = _body_inputs(exchange, add)
+    if skip:
+        items = [item for item in items if item[0] not in skip]
     inputs = Inputs.from_triples(items)
     if json_root is not _NO_JSON:
         inputs.add_json(json_root, "body.$")

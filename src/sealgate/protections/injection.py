@@ -26,7 +26,7 @@ Per route (``routes:`` in sealgate.yaml or ``x-sealgate`` on the operation)::
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -137,8 +137,12 @@ class InjectionProtection:
         if not (settings.enabled if settings.enabled is not None else self.config.enabled):
             return None
         engine = self._engine(settings.paranoia or self.config.paranoia, settings.threshold or self.config.threshold)
-        typed: Any = exchange.state.get("validation", {}).get("typed", ())
-        assessment = engine.assess(exchange, skip=typed)
+        # Validation's typed values and the text the spec fixes (literal path segments, declared
+        # query names) need no detector.
+        validation: dict[str, Any] = exchange.state.get("validation", {})
+        typed: Collection[str] = validation.get("typed", ())
+        literal: frozenset[str] = validation.get("literal", frozenset())
+        assessment = engine.assess(exchange, skip=literal.union(typed) if literal else typed)
         findings = [f for f in assessment.findings if not self._excluded(route.key, f)]
         if not findings:
             return None

@@ -32,6 +32,9 @@ patterns — :mod:`sealgate.validation.typed`) are handed to the injection detec
 them: ``exchange.state["validation"] = {"typed": {"query.limit", "body.$.items[0].sku", ...}}``
 (parameters and form fields of any safe type; JSON body values only when they are strings, since
 the detectors never inspect JSON numbers). Only values that passed are listed, also in detect mode.
+``"literal"`` holds the locations whose text the spec itself fixes, which the detectors skip too:
+the literal path segments of the matched template (``path[0]``), the declared query parameter
+names (``query.limit:name``), and the whole ``path`` when its parameters are all typed and valid.
 
 Config::
 
@@ -169,9 +172,10 @@ class RequestValidationProtection:
         if entry is None:
             return None
         typed: set[str] = set()
-        exchange.state["validation"] = {"typed": typed}
+        state: dict[str, Any] = {"typed": typed}
+        exchange.state["validation"] = state
         run = Run(self.config.max_violations)
-        entry.op.check_params(exchange, run, typed)
+        state["literal"] = entry.op.check_params(exchange, run, typed)
         if run.violations:
             return self._outcome(exchange, entry, run)
         return None

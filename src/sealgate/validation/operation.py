@@ -91,10 +91,17 @@ class CompiledOperation:
     body_required: bool = False
     media: dict[str, BodySpec] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)
+    # Inputs whose text the spec itself fixes: literal path segments and declared query names.
+    literal: frozenset[str] = frozenset()
+    literal_path: frozenset[str] = frozenset()  # the same and "path"
 
     # -- parameters ----------------------------------------------------------------------------
-    def check_params(self, exchange: Exchange, run: Run, typed: set[str]) -> None:
-        """Check path, query, header and cookie parameters; add typed locations of valid ones."""
+    def check_params(self, exchange: Exchange, run: Run, typed: set[str]) -> frozenset[str]:
+        """Check path, query, header and cookie parameters; add typed locations of valid ones.
+
+        Returns the input locations whose text the spec fixes (see :func:`_literal_locations`),
+        with the whole path when its parameters are all typed and valid.
+        """
         instance: dict[str, dict[str, Any]] = {}
         present: list[tuple[ParamSpec, Any]] = []
         pairs = exchange.query
@@ -165,6 +172,9 @@ class CompiledOperation:
                 for prop in value:
                     if prop in spec.typed_props:
                         typed.add(spec.prop_location(prop))
+        if self.path and all(spec.typed and spec.location not in failed for spec in self.path):
+            return self.literal_path  # every segment is a literal or a valid typed parameter
+        return self.literal
 
     # -- body ----------------------------------------------------------------------------------
     def media_for(self, media: str) -> BodySpec | None:
@@ -350,6 +360,22 @@ def _body_json_locate(path: list[Any]) -> str:
     return json_path_location("body.$", path)
 
 
+def _literal_locations(template: str, query: tuple[ParamSpec, ...]) -> frozenset[str]:
+    """Input locations (see :mod:`sealgate.detectors.inputs`) whose text the spec fixes.
+
+    A request routed to ``template`` has the template's literal segments as its path segments
+    (decoded), and a query parameter found under a declared name has that name: the spec's
+    text, not the client's, so detectors need not read it. A template without parameters fixes
+    the whole path too.
+    """
+    segments = [s for s in template.split("/") if s]
+    found = {f"path[{i}]" for i, segment in enumerate(segments) if "{" not in segment}
+    if len(found) == len(segments):
+        found.add("path")
+    found.update(f"query.{spec.name}:name" for spec in query if spec.kind != "object")
+    return frozenset(found)
+
+
 def _path_index(template: str, name: str) -> int | None:
     segments = [s for s in template.split("/") if s]
     marker = "{" + name + "}"
@@ -396,6 +422,8 @@ def compile_operation(
     # Exploded form objects that take any name go last: every named parameter claims its own first.
     op.query = tuple(sorted(specs["query"], key=lambda s: s.claims_all and s.kind == "object"))
     op.path, op.headers, op.cookies = tuple(specs["path"]), tuple(specs["header"]), tuple(specs["cookie"])
+    op.literal = _literal_locations(route.path_template, op.query)
+    op.literal_path = op.literal | {"path"}
     if schemas:
         wrapper = {"type": "object", "properties": {
             where: {"type": "object", "properties": props} for where, props in schemas.items()
