@@ -229,13 +229,16 @@ def collect_inputs(exchange: Exchange, skip: Collection[str] = ()) -> Inputs:
 
     ``skip``: locations to leave out (values that validation typed, text the spec fixes). Only
     the inputs stored with their location are filtered here; a JSON body's members are not (their
-    locations are built on demand), the engine skips those after the prefilter.
+    locations are built on demand), the engine skips those after the prefilter. ``"path"`` (the
+    whole path) in ``skip`` leaves out its segments too: validation skips the whole path only when
+    each segment is a literal of the route or a valid typed parameter.
     """
     # Triples first, transposed once (one tuple and one append per input, instead of three
     # method calls); then a JSON body's strings, whose locations are built on demand.
     items: list[Input] = []
     add = items.append
-    _path_inputs(exchange, add)
+    if "path" not in skip:
+        _path_inputs(exchange, add)
     if exchange.query_string:
         _pairs("query", _text(exchange.query_string), add)
     _header_inputs(exchange, add)
