@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from sealgate.detectors.inputs import iter_inputs, json_location
 from sealgate.pipeline.exchange import Exchange
 
@@ -95,6 +97,17 @@ def test_multipart_names_filenames_and_text_parts() -> None:
     assert ("multipart.title", "hello'", "value") in found
     assert ("multipart.up:filename", "../../x.php", "filename") in found
     assert not any(loc == "multipart.up" for loc, _, _ in found)  # binary file content skipped
+
+
+@pytest.mark.parametrize("ctype", ["application/x-yaml; charset=utf-8", "application/graphql", "text/csv",
+                                   "application/vnd.api+json"])
+def test_uploaded_text_files_are_inspected_by_the_body_rule(ctype: str) -> None:
+    body = (
+        b"--b\r\nContent-Disposition: form-data; name=\"up\"; filename=\"f\"\r\n"
+        b"Content-Type: " + ctype.encode() + b"\r\n\r\nid: 1' OR '1'='1\r\n--b--\r\n"
+    )
+    exchange = _exchange(method="POST", headers=[("content-type", "multipart/form-data; boundary=b")], body=body)
+    assert ("multipart.up", "id: 1' OR '1'='1", "value") in list(iter_inputs(exchange))
 
 
 def test_xml_text_attributes_and_names() -> None:

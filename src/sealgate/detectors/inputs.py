@@ -141,7 +141,6 @@ _TEXTUAL_BODY = re.compile(
     r"|(?:x-)?yaml|x-ndjson|jsonl?|csv)$|[^;]*\+(?:json|xml)$)"
 )
 _PRINTABLE_RUN = re.compile(rb"[\t\n\r\x20-\x7e]{8,}")
-_TEXTUAL_PART = re.compile(r"^(text/|application/(json|xml|x-www-form-urlencoded|javascript)|[^;]*\+(json|xml))")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
@@ -482,7 +481,8 @@ def _multipart_inputs(parts: list[Any]) -> Iterator[Input]:
         yield f"multipart.{name}:name", name, "name"
         if part.filename is not None:
             yield f"multipart.{name}:filename", part.filename, "filename"
-            if not _TEXTUAL_PART.match(part.content_type.lower()):
+            # An uploaded file is inspected when it is text, by the same rule as a whole body.
+            if not _TEXTUAL_BODY.match(part.content_type.partition(";")[0].strip().lower()):
                 continue
         if part.data:
             yield f"multipart.{name}", _text(part.data), "value"
