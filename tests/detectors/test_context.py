@@ -26,3 +26,17 @@ async def test_concurrent_tasks_see_their_own_context() -> None:
             return context.host
 
     assert await asyncio.gather(one("a.example"), one("b.example")) == ["a.example", "b.example"]
+
+
+def test_a_repeated_host_and_referer_share_one_context_and_others_do_not() -> None:
+    with request_context(host="Shop.Example", referer="https://shop.example/cart") as first:
+        pass
+    with request_context(host="Shop.Example", referer="https://shop.example/cart") as again:
+        assert again is first
+    with request_context(host="Shop.Example", referer="https://evil.example/") as other:
+        assert other is not first and other.referer == "https://evil.example/"
+    long_referer = "https://shop.example/?" + "a" * 4096
+    with request_context(host="Shop.Example", referer=long_referer) as one:
+        pass
+    with request_context(host="Shop.Example", referer=long_referer) as two:
+        assert two == one and two is not one  # too long to be kept: built each time, still equal

@@ -39,6 +39,23 @@ class RequestContext:
 
 _CURRENT: ContextVar[RequestContext | None] = ContextVar("sealgate_request_context", default=None)
 
+# A client sends the same Host and Referer request after request: their context is built once.
+_SHARED: dict[tuple[str, str | None], RequestContext] = {}
+_SHARED_MAX = 1024
+_SHARED_MAX_CHARS = 512  # longer Referers are not kept (bounds the memory to ~1 MB)
+
+
+def _context_for(host: str, referer: str | None) -> RequestContext:
+    key = (host, referer)
+    found = _SHARED.get(key)
+    if found is None:
+        found = RequestContext(host=host.strip().lower(), referer=referer)
+        if len(host) + len(referer or "") <= _SHARED_MAX_CHARS:
+            if len(_SHARED) >= _SHARED_MAX:
+                _SHARED.clear()
+            _SHARED[key] = found
+    return found
+
 
 def current_context() -> RequestContext | None:
     """The context of the request being inspected, or ``None`` outside :func:`request_context`."""
@@ -55,7 +72,7 @@ class request_context:  # lower-case: used like the function it replaced, ``with
     __slots__ = ("_context", "_token")
 
     def __init__(self, host: str, referer: str | None = None) -> None:
-        self._context = RequestContext(host=host.strip().lower(), referer=referer)
+        self._context = _context_for(host, referer)
         self._token: Token[RequestContext | None] | None = None
 
     def __enter__(self) -> RequestContext:
