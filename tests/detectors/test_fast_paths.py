@@ -335,3 +335,105 @@ def test_sqli_plain_sentence_shortcut_applies_to_sentences_only() -> None:
     assert not sqli._plain_sentence("select name from users where id in the table")  # mostly SQL words
     assert not sqli._plain_sentence("a b c d e f")  # six words: the short-value rules need tokens
     assert not sqli._plain_sentence("a b c d e f g it's")
+
+
+# --- plain-prose exits (_support.plain_prose; sqli, command, code_injection; base64 tokens) ------
+
+PLAIN_PROSE_REFERENCE = re.compile(r"[A-Za-z]+(?:[,.;:!?]? [A-Za-z]+)*[,.;:!?]?")
+
+
+@SETTINGS
+@given(text=st.one_of(st.text(alphabet="aZb ,.;:!?-1_'\n\t", max_size=40), prose_text, st.text(max_size=40)))
+def test_plain_prose_is_its_reference_regex(text: str) -> None:
+    assert support.plain_prose(text) is (PLAIN_PROSE_REFERENCE.fullmatch(text) is not None)
+
+
+# Words plain prose may hold that the detectors care about: SQL vocabulary and catalog names,
+# command names, IF/FOR grammar, code-injection gate words, base64-looking words.
+PLAIN_WORDS = [
+    "the", "gradient", "descent", "is", "a", "method", "We", "Python", "It", "name", "users", "password", "admin",
+    "and", "or", "xor", "not", "like", "select", "union", "all", "from", "where", "order", "by", "group", "drop",
+    "table", "insert", "into", "delete", "exec", "execute", "truncate", "alter", "create", "null", "sysobjects",
+    "mysql", "master", "dual", "msdasql", "openrowset", "version", "user", "sleep", "if", "If", "for", "exist",
+    "defined", "equ", "neq", "del", "whoami", "ls", "cat", "id", "sudo", "nice", "time", "env", "command", "net",
+    "python", "perl", "nc", "mkfifo", "sh", "curl", "wget", "ping", "passthru", "phpinfo", "lazymap", "handler",
+    "templatesimpl", "process", "global", "mainmodule", "constructor", "this", "class", "classloader", "java",
+    "KztAAU", "KztAAUAbCd", "ZXZhbC", "SGVsbG8", "UNION", "SELECT", "Whoami", "IF",
+]
+PLAIN_GAPS = [" ", " ", " ", ", ", ". ", "; ", "; ", ": ", "! ", "? "]
+plain_text = st.lists(st.tuples(st.sampled_from(PLAIN_WORDS), st.sampled_from(PLAIN_GAPS)), min_size=1,
+                      max_size=80).map(lambda parts: "".join(word + gap for word, gap in parts).rstrip(" "))
+ARTICLE_BODY = (
+    "Gradient descent is an iterative method for finding the minimum of a function. At every step we compute the"
+    " gradient of the loss; if it is too small training takes a very long time"
+)
+
+
+@SETTINGS
+@given(text=st.one_of(plain_text, plain_text.map(lambda t: f"{ARTICLE_BODY} {t}")),
+       kind=st.sampled_from(["value", "name", "header"]), paranoia=st.integers(1, 3))
+def test_plain_prose_exits_match_the_full_analysis(text: str, kind: str, paranoia: int) -> None:
+    detectors = (sqli.DETECTOR, command.DETECTOR, code_injection.DETECTOR)
+    fast = [d.detect(Value(text, kind), "body.$.body", paranoia) for d in detectors]
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(sqli, "_prose_without_sql", lambda _: False)
+        patched.setattr(command, "_prose_without_command", lambda _: False)
+        patched.setattr(code_injection, "plain_prose", lambda _: False)
+        patched.setattr(support, "_TWO_CAPITALS", re.compile(""))  # matches anywhere: no early exit
+        slow = [d.detect(Value(text, kind), "body.$.body", paranoia) for d in detectors]
+    assert fast == slow, text
+
+
+@SETTINGS
+@given(text=st.one_of(plain_text, st.text(alphabet="aAbBzZ019+/_- =", max_size=60), st.text(max_size=40)))
+def test_b64_token_exit_never_hides_a_token(text: str) -> None:
+    fast = list(support.b64_decoded_tokens(text))
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(support, "_TWO_CAPITALS", re.compile(""))
+        assert list(support.b64_decoded_tokens(text)) == fast
+
+
+# Attacks written as plain prose, alone and (all but the short-value rules) inside the benchmark
+# article: each exit must let them through.
+SHORT_VALUE_ONLY = {"or name like something", "drop table users; now",
+                    "select name from sysobjects where name like a"}
+PLAIN_ATTACKS = [
+    (sqli, "please note the union select password from users", "sqli-union"),
+    (sqli, "We said: union select password, email from customers.", "sqli-union"),
+    (sqli, "or name like something", "sqli-boolean"),
+    (sqli, "drop table users; now", "sqli-stacked"),
+    (sqli, "select name from sysobjects where name like a", "sqli-fragment"),
+    (command, "thanks for the help; whoami", "command-chained-exec"),
+    (command, "nice day today; ls", "command-chained-exec"),
+    (command, "hello; sudo reboot", "command-chained-exec"),
+    (command, "okay; if exist boot del everything", "command-windows-control"),
+    (command, "mkfifo pipe then nc host", "command-dangerous-shape"),
+    (code_injection, "call passthru now", "code_injection-php-function-name"),
+    (code_injection, "the lazymap gadget", "code_injection-java-gadget"),
+    (code_injection, "global. process. mainmodule", "code_injection-node-process-access"),
+    (code_injection, "constructor. constructor", "code_injection-node-sandbox-escape"),
+    (code_injection, "the class. classloader here", "code_injection-java-expression"),
+    (code_injection, "KztAAUabcd", "code_injection-java-serialized-object"),
+]
+
+
+@pytest.mark.parametrize(("module", "attack", "rule"), PLAIN_ATTACKS)
+def test_attacks_in_plain_prose_are_still_found(module: Any, attack: str, rule: str) -> None:
+    texts = [attack]
+    if attack not in SHORT_VALUE_ONLY:
+        texts += [f"{ARTICLE_BODY}; {attack}", f"{attack} {ARTICLE_BODY}"]
+    for text in texts:
+        assert support.plain_prose(text)
+        found = {f.rule_id for f in module.DETECTOR.detect(Value(text), "body.$.body", 3)}
+        assert rule in found, text
+
+
+def test_plain_prose_exits_apply_to_the_benchmark_article() -> None:
+    with open("bench/wrk/article.json", encoding="utf-8") as handle:
+        article = json.load(handle)
+    for field in ("title", "summary", "body"):
+        value = Value(article[field])
+        assert sqli._prose_without_sql(value) and command._prose_without_command(value), field
+        assert support.plain_prose(value.raw) and not code_injection._PROSE_CODE_MATCH(value.lower), field
+    assert command._prose_without_command(Value(article["tags"][3]))  # "python": one word, nothing after it
+    assert list(support.b64_decoded_tokens(article["body"])) == []

@@ -18,6 +18,7 @@ import base64
 import binascii
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Final, Protocol
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "is_name_location",
     "is_prose",
     "param_name",
+    "plain_prose",
     "prose_words",
 ]
 
@@ -126,6 +128,9 @@ def _looks_encoded(token: str) -> bool:
     return _DIGIT_OR_SYMBOL.search(token) is not None and (uppers + lowers) > 0
 
 
+_TWO_CAPITALS = re.compile(r"[A-Z][a-z]*+[A-Z]")
+
+
 def b64_decoded_tokens(text: str, max_token: int = 4096) -> Iterator[tuple[int, int, bytes]]:
     """Decode base64-looking tokens of ``text`` at each of the three alignments.
 
@@ -134,6 +139,11 @@ def b64_decoded_tokens(text: str, max_token: int = 4096) -> Iterator[tuple[int, 
     two filler characters in front: one of the three lines up with the original bytes.
     Bounded: at most 64 tokens, each at most ``max_token`` characters.
     """
+    if (plain_prose(text) or _DIGIT_OR_SYMBOL.search(text) is None) and _TWO_CAPITALS.search(text) is None:
+        # Safe: no token can look encoded. Without [0-9+/_-] (plain prose has none) a token is a run
+        # of ASCII letters, and _looks_encoded then wants two capitals in it (the first two have
+        # only lower-case letters between them). Most prose ends here.
+        return
     count = 0
     for match in _B64_TOKEN.finditer(text):
         token = match.group().rstrip("=")
@@ -185,3 +195,24 @@ def is_prose(text: str, min_words: int = 8, limit: int = 4096) -> bool:
     words = list(filter(_PLAIN_WORD.match, tokens))
     long_words = sum(1 for word in words if len(word) >= 3)
     return long_words >= min_words and 2 * len(words) >= len(tokens)
+
+
+# Possessive: one way to match, no backtracking (2 µs on 500 characters, a third of the plain form).
+_PLAIN_PROSE = re.compile(r"[A-Za-z]++(?:[,.;:!?]?+ [A-Za-z]++)*+[,.;:!?]?+")
+
+
+def plain_prose(text: str) -> bool:
+    """True when ``text`` is ASCII words separated by single spaces, punctuation only at a word's end.
+
+    That is ``[A-Za-z]+(?:[,.;:!?]? [A-Za-z]+)*[,.;:!?]?``: no digit, quote, bracket, operator,
+    hyphen, slash, underscore, control character or escape (so every decoding layer leaves it
+    unchanged), and a mark is always followed by a space or the end ("a.b" is not prose).
+    Detectors use it to prove that none of their shapes can occur in a value. Remembered for the
+    last few texts (up to 4096 characters), since the detectors of one value ask in turn.
+    """
+    return len(text) <= 4096 and _plain_prose(text)
+
+
+@lru_cache(maxsize=32)
+def _plain_prose(text: str) -> bool:
+    return _PLAIN_PROSE.fullmatch(text) is not None

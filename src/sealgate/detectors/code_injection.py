@@ -77,6 +77,7 @@ from sealgate.detectors._support import (
     header_name,
     is_name_location,
     is_prose,
+    plain_prose,
     prose_words,
 )
 from sealgate.detectors.base import Finding
@@ -356,9 +357,11 @@ class CodeInjectionDetector:
                                     excerpt(source or text, start, end), level))
 
         lower = value.lower
-        _php(text, value, location, paranoia, add)
-        _java(text, lower, value, location, paranoia, add)
-        _node(text, paranoia, add)
+        if not plain_prose(value.raw) or _PROSE_CODE_MATCH(lower):
+            # Skipped only for plain prose without a _PROSE_CODE_MATCH word, which none of them can report.
+            _php(text, value, location, paranoia, add)
+            _java(text, lower, value, location, paranoia, add)
+            _node(text, paranoia, add)
         _base64(text, paranoia, add, seen)
         return findings
 
@@ -529,7 +532,19 @@ _JAVA_CLASS_GATE_MATCH = trigger_matcher(_literals(_JAVA_CLASS_GATE))
 _JAVA_GADGET_GATE_MATCH = trigger_matcher(_literals(_JAVA_GADGET_GATE))
 _NODE_GATE_MATCH = trigger_matcher(_literals(_NODE_GATE))
 # _PHP_NAMES is a plain alternation ("call_user_func(?:_array)?" holds "call_user_func").
-_PHP_NAMES_MATCH = trigger_matcher(_PHP_NAMES.pattern.strip("(?:)").replace("(?:_array)?", "").split("|"))
+_PHP_NAME_LITERALS: Final = _PHP_NAMES.pattern.strip("(?:)").replace("(?:_array)?", "").split("|")
+_PHP_NAMES_MATCH = trigger_matcher(_PHP_NAME_LITERALS)
+# Plain prose (:func:`plain_prose`: ASCII words, single spaces, a mark only before a space) has no
+# "(", "$", "<", "/", "=", quote, bracket, "_", digit or "." followed by a letter: so no PHP rule
+# but the names of _PHP_NAMES that are all letters, no Java class name, no Node.js rule without
+# "process" or "constructor", and the Java rules only through their gates' words (gadgets, the
+# expression words, the KztAAU magic). Without any of these words _php, _java and _node report
+# nothing; tests/detectors/test_fast_paths.py checks it.
+_PROSE_CODE_MATCH = trigger_matcher(
+    [name for name in _PHP_NAME_LITERALS if name.isalpha()] + _literals(_JAVA_GADGET_GATE)
+    + ["kztaau", "classloader", "getruntime", "forname", "getdeclared", "scriptengine", "java", "defineclass",
+       "process", "constructor"]
+)
 _JAVA_MAGIC: Final = ("rO0AB", "KztAAU", "Cs7QAF", "\xac\xed\x00\x05")  # _JAVA_SERIALIZED's literals
 
 

@@ -56,7 +56,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from typing import Final
 
-from sealgate.detectors._support import Adder, excerpt, is_prose, prose_words
+from sealgate.detectors._support import Adder, excerpt, is_prose, plain_prose, prose_words
 from sealgate.detectors.base import Finding
 from sealgate.detectors.normalize import Value
 
@@ -250,8 +250,8 @@ class CommandDetector:
     def detect(self, value: Value, location: str, paranoia: int) -> list[Finding]:
         """Findings for ``value``; see the module docstring for the rules."""
         text = value.decoded
-        if not text or not _gate(text):
-            return []
+        if not text or _prose_without_command(value) or not _gate(text):
+            return []  # _prose_without_command: plain prose with no command name where one would run
         findings: list[Finding] = []
         seen: set[str] = set()
         scan = _prepare(text)
@@ -284,6 +284,36 @@ class CommandDetector:
         if "%" in value.raw and value.raw != text and "command-windows-control" not in seen:
             _scan_positions(_prepare(value.raw), add, paranoia, control_only=True, prose=prose)
         return findings
+
+
+_AFTER_SEMICOLON = re.compile(r"; ([A-Za-z]+)")
+
+
+def _prose_without_command(value: Value) -> bool:
+    """True when ``detect`` surely reports nothing: plain prose (:func:`plain_prose`) with no command.
+
+    Plain prose is its own decoded form, has no "%" (the raw form is not scanned again) and no
+    "-", "/" or digit, so no shell argument, path, obfuscation or _DANGEROUS shape but mkfifo's;
+    its only separator is ";", always followed by a space and a word. One word alone has no
+    arguments, no separator and no FOR/IF statement. Otherwise: the start is not a command
+    (:func:`_maybe_leading_command`), and no word after a ";" is a command name or starts a
+    FOR/IF statement (the two things _check_position can report for such a word).
+    tests/detectors/test_fast_paths.py checks it.
+    """
+    text = value.raw
+    if not plain_prose(text) or "mkfifo" in value.lower:
+        return False
+    if " " not in text:
+        return True
+    if _maybe_leading_command(text):
+        return False
+    if ";" not in text:
+        return True
+    for match in _AFTER_SEMICOLON.finditer(text):
+        if match.group(1).lower() in _ALL_NAMES or (
+                text[match.start(1)] in "fFiI" and _windows_control(text, match.start(1)) is not None):
+            return False
+    return True
 
 
 def _gate(text: str) -> bool:

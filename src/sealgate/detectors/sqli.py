@@ -75,7 +75,7 @@ import re
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
-from sealgate.detectors._support import is_prose
+from sealgate.detectors._support import is_prose, plain_prose
 from sealgate.detectors.base import Finding
 from sealgate.detectors.normalize import Value
 from sealgate.detectors.prefilter import probe_texts, trigger_matcher
@@ -897,6 +897,8 @@ class SqlInjectionDetector:
 
     def detect(self, value: Value, location: str, paranoia: int) -> list[Finding]:
         """Findings for ``value``: see the module docstring for the rules."""
+        if _prose_without_sql(value):
+            return []  # plain prose that no rule can report: see _prose_without_sql for the proof
         probe = probe_texts(value.raw, value.lower, value.compact)
         if not _HAS_TRIGGER(probe):
             return []  # what the prefilter promises the engine, kept for direct calls too
@@ -1161,6 +1163,41 @@ def _plain_sentence(text: str) -> bool:
         if _word_type(word) == "n":
             bare += 1
     return 2 * bare > len(words)
+
+
+_SQL_WORDS: Final = LOGIC | OPERATOR_WORDS | LITERAL_WORDS | UNION_WORDS | STATEMENTS | CLAUSES
+"""The words _word_type does not call "n" (an identifier)."""
+# The short-value rules plain prose can satisfy start the value with one of these (_LOGIC_HEAD,
+# _NAME_CONDITION, _SELECT_HEAD, _STATEMENT_HEAD, _CLAUSE_HEAD, _SYSTEM_PROCEDURE); every other
+# one needs a digit, a quote, "(", "=", "@" or "_".
+_SHORT_HEADS: Final = ("and", "or", "xor", "select", "drop", "alter", "create", "insert", "delete", "truncate",
+                       "exec", "from", "openrowset", "opendatasource")
+
+
+def _prose_without_sql(value: Value) -> bool:
+    """True when ``detect`` surely reports nothing: plain prose (:func:`plain_prose`) without SQL shapes.
+
+    Plain prose is its own decoded, compact form, and has no quote, "=", "(", "@", "_", digit or
+    comment. So: no quoted context and no ``name=`` sub-value; the unquoted context is not read
+    when the first two of three tokens are plain words (``_analyse_at``); of _ANYWHERE only UNION
+    SELECT is possible; the short-value rules need a leading :data:`_SHORT_HEADS` word; and
+    ``_fragments`` gives up past 64 tokens (each space-separated word is at least one) or, as in
+    :func:`_plain_sentence`, finds more than six words, no catalog name or "msdasql", and more
+    plain words than SQL ones. tests/detectors/test_fast_paths.py checks it against the analysis.
+    """
+    if not plain_prose(value.raw):
+        return False
+    lower = value.lower
+    head = lower.split(" ", 3)
+    if len(head) < 3 or not head[0].isalpha() or head[0] in _SQL_WORDS or head[1].rstrip(",.;:!?") in _SQL_WORDS:
+        return False
+    if ("union" in lower and "select" in lower) or lower.startswith(_SHORT_HEADS):
+        return False
+    if len(lower) > 512 or lower.count(" ") >= 64:
+        return True
+    words = [word.rstrip(",.;:!?") for word in lower.split(" ")]
+    return (len(words) > 6 and "msdasql" not in lower and SYSTEM_OBJECTS.isdisjoint(words)
+            and 2 * sum(map(_SQL_WORDS.__contains__, words)) < len(words))
 
 
 _SQL_LEAD_WORDS: Final = ("and", "or", "xor", "not", "select", "if", "waitfor", "then", "else", "when",
