@@ -11,7 +11,10 @@ read as protocol, in any value the application might copy into a header, a redir
   multi-line input is normal, only headers that change how a response is read count
   (``Set-Cookie``, ``Location``, ``Content-Type``, ``Content-Length``, ``Transfer-Encoding``,
   ``Refresh``, ``Content-Security-Policy``, ``Access-Control-*``, ``Host``...) and only
-  with a value of the right shape (``Location:`` followed by a URL, not "Location: Madrid");
+  with a value of the right shape (``Location:`` followed by a URL, not "Location: Madrid"),
+  unless the line break itself was percent- or entity-encoded inside the text (``%0a`` in a
+  JSON string): nobody types a paragraph break that way, so such a value is judged like a
+  query value;
 - a status line or a second message: ``\\r\\nHTTP/1.1 200 OK``, ``\\r\\n\\r\\n<html>`` after an
   injected header [``header_injection-response-splitting``];
 - a request line inside a value (``GET /admin HTTP/1.1\\r\\nHost: x``), the body of a request
@@ -94,7 +97,10 @@ class HeaderInjectionDetector:
         if _BREAK.search(text) is None:
             return []
         findings: list[Finding] = []
-        free_text = location.startswith(_FREE_TEXT_PREFIXES) and not is_name_location(location)
+        # A break that only decoding reveals (the raw text has none) was encoded on purpose.
+        encoded_break = _BREAK.search(value.raw) is None
+        free_text = (location.startswith(_FREE_TEXT_PREFIXES) and not is_name_location(location)
+                     and not encoded_break)
         # Where no one types a line break (a name, a cookie, a header, a path), any header line
         # counts; in a query value (a GET form's textarea) it must look like an HTTP header.
         strict = is_name_location(location) or location.startswith(("header.", "cookie.", "path"))

@@ -8,7 +8,9 @@ or ``admin)(&)``: the value closes a parenthesis and starts another filter compo
   filter), then an opening one followed by a filter component: an operator (``)(|``,
   ``)(&``, ``)!(``), or ``attr=`` where the value also has a wildcard ``*``, a doubled ``))``
   or names a common directory attribute (``uid``, ``cn``, ``objectClass``, ``mail``...);
-- a value that starts with ``*)(``.
+- a value that starts with ``*)(``, or with a wildcard that opens a composite filter
+  (``*(|(mail=*))``: the value completes ``(mail=`` and ORs in a match-all);
+- the joint may open more than one parenthesis (``admin*)((|userPassword=*)``).
 
 A complete, balanced filter (``(&(objectCategory=computer)(cn=x))``) is what an LDAP search API
 legitimately receives: paranoia 2.
@@ -38,8 +40,8 @@ LDAP_ATTRIBUTES: Final = frozenset(
      "userprincipalname", "telephonenumber", "homedirectory", "uidnumber", "gidnumber",
      "distinguishedname", "name", "admin", "accountname", "loginshell", "objectcategory"}
 )
-_JOINT = re.compile(r"\)\s*!?\s*\(\s*([|&!]|[a-z][\w.;:-]*\s*[~<>:]?=)?")
-_LEADING = re.compile(r"^\s*\*\s*\)\s*!?\s*\(")
+_JOINT = re.compile(r"\)\s*!?\s*\((?:\s*\()*\s*([|&!]|[a-z][\w.;:-]*\s*[~<>:]?=)?")
+_LEADING = re.compile(r"^\s*\*\s*(?:\)\s*!?\s*\(|\(\s*[|&!]\s*\()")
 _FILTER_START = re.compile(r"^\s*\(\s*[|&!]\s*\(")
 MAX_JOINTS: Final = 16
 
@@ -48,7 +50,7 @@ class LdapDetector:
     """Detects LDAP filter injection; see the module docstring."""
 
     name = "ldap"
-    triggers: tuple[str, ...] = (")(", ") (", ")!(", ") !(", "*)", "(|", "(&", "(!")
+    triggers: tuple[str, ...] = (")(", ") (", ")!(", ") !(", "*)", "(|", "(&", "(!", "( |", "( &", "( !")
 
     def detect(self, value: Value, location: str, paranoia: int) -> list[Finding]:
         """Findings for ``value``; see the module docstring."""

@@ -10,10 +10,17 @@ JavaScript through ``$where``. The shapes:
 - a query/form name in bracket syntax (``password[$ne]=1``, ``user[$regex]=.*``), which
   qs/PHP/Rack expand into the same object;
 - a value that is an operator fragment (``[$lte]asdf``) or a stringified operator object
-  (``{"$gt": ""}``), for APIs that ``JSON.parse`` a parameter.
+  (``{"$gt": ""}``, also without the braces: ``$where: '1 == 1'``), for APIs that
+  ``JSON.parse`` a parameter or splice it into a query literal;
+- server-side JavaScript (a ``$where`` string or ``mapReduce`` function the value is spliced
+  into): a string closed and joined to a document field (``' && this.password.match(/.*/)//``,
+  ``' || this.role == 'admin``); a string or number closed by ``;`` and followed by a statement
+  (``';return 'a'=='a``, ``0;return true``, ``';do{...}while(...)``); a mongo-shell collection
+  call that *is* the value (``db.users.insert({...})``). The last two count at paranoia 2 when
+  the value reads as a sentence.
 
 Paranoia 2 adds any other ``$word`` key or bracket (unknown operators, ``$func`` aggregation
-stages). Rule ids: ``nosql-operator``, ``nosql-bracket``, ``nosql-json``.
+stages). Rule ids: ``nosql-operator``, ``nosql-bracket``, ``nosql-json``, ``nosql-js``.
 
 Example::
 
@@ -26,6 +33,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from sealgate.detectors._support import is_prose
 from sealgate.detectors.base import Finding
 from sealgate.detectors.normalize import Value
 
@@ -43,7 +51,14 @@ _SCHEMA_KEYWORDS: Final = frozenset(
     {"ref", "schema", "id", "defs", "comment", "anchor", "dynamicref", "dynamicanchor", "vocabulary", "recursiveref"}
 )
 _BRACKET = re.compile(r"\[\s*\$([a-z]+)\s*\]")
-_JSON_OPERATOR = re.compile(r"""[{,]\s*["']?\$([a-z]+)["']?\s*:""")
+_JSON_OPERATOR = re.compile(r"""(?:^|[{,])\s*["']?\$([a-z]+)["']?\s*:""")
+# A JS string closed, then a boolean join to a document field: "' && this.password.match(".
+_WHERE_BREAKOUT = re.compile(r"""["'`]\s*(?:&&|\|\|)\s*this\s*\.\s*[a-z_$]""")
+# A string (or a number) ended by ";" and a new statement: the rest of a $where function body.
+_WHERE_STATEMENT = re.compile(r"""(?:["'`]|^\s*\d+)\s*;\s*(?:return\b|var\s|let\s|do\s*\{|while\s*\()""")
+_SHELL_CALL = re.compile(
+    r"(?<![\w.])db\s*\.\s*[a-z_]\w*\s*\.\s*(?:insert|find|update|remove|delete|drop|mapreduce|aggregate)\w*\s*\("
+)
 _KEY = re.compile(r"^\s*\$([a-z]+)\s*$")
 
 
@@ -51,14 +66,15 @@ class NoSqlDetector:
     """Detects MongoDB operator injection in names, JSON keys and stringified JSON."""
 
     name = "nosql"
-    triggers: tuple[str, ...] = ("$",)
+    triggers: tuple[str, ...] = ("$", "&&this", "&& this", "||this", "|| this", "db.", "db .", ";return", "; return",
+                                 ";var", "; var", ";let", "; let", ";do", "; do", ";while", "; while")
 
     def detect(self, value: Value, location: str, paranoia: int) -> list[Finding]:
         """Findings for ``value``; see the module docstring."""
         text = value.lower
+        findings = self._javascript(text, location, paranoia)
         if "$" not in text:
-            return []
-        findings: list[Finding] = []
+            return findings
         if value.kind == "name":
             match = _KEY.match(text)
             if match is not None and match.group(1) not in _SCHEMA_KEYWORDS:
@@ -79,6 +95,23 @@ class NoSqlDetector:
                 findings.append(self._finding("nosql-json", f"a stringified ${match.group(1)} operator object",
                                               location, text[match.start():], 1 if known else 2))
         return findings
+
+    def _javascript(self, text: str, location: str, paranoia: int) -> list[Finding]:
+        """``$where``/``mapReduce`` JavaScript: a field join or a statement after a closed string, a shell call."""
+        match = _WHERE_BREAKOUT.search(text) if "this" in text else None
+        if match is not None:
+            return [self._finding("nosql-js", "a string closed and joined to a document field ($where)",
+                                  location, text[match.start():], 1)]
+        level = 2 if is_prose(text) else 1
+        match = _WHERE_STATEMENT.search(text) if ";" in text else None
+        if match is not None and level <= paranoia:
+            return [self._finding("nosql-js", "a string ended and a JavaScript statement started ($where)",
+                                  location, text[match.start():], level)]
+        match = _SHELL_CALL.search(text) if "db" in text else None
+        if match is not None and level <= paranoia:
+            return [self._finding("nosql-js", "a mongo shell collection call", location,
+                                  text[match.start():], level)]
+        return []
 
     def _finding(self, rule: str, message: str, location: str, excerpt: str, level: int) -> Finding:
         return Finding(self.name, rule, message, "critical", location, excerpt[:60], level)

@@ -9,7 +9,8 @@ What it blocks:
   that mean the same (``localhost``, ``*.localhost``, ``*.internal``, ``kubernetes.default``)
   and wildcard-DNS names embedding an internal address (``127.0.0.1.nip.io``,
   ``10-0-0-1.sslip.io``). Both readings of ``@``/``\\`` tricks are checked
-  (``http://good.example@127.0.0.1``, ``http://127.0.0.1\\@good.example``).
+  (``http://good.example@127.0.0.1``, ``http://127.0.0.1\\@good.example``), and a NUL byte
+  ends the host as C resolvers read it (``http://127.0.0.1%00.example.com``).
 - Cloud metadata endpoints, with or without a scheme: ``169.254.169.254``,
   ``metadata.google.internal``, ``100.100.100.200``, ``[fd00:ec2::254]``.
 - Schemes that turn a fetch into something else: ``gopher:``, ``dict:``, ``file:``, ``jar:``,
@@ -182,6 +183,13 @@ class SsrfDetector:
         urls = _find_urls(text)
         for url in urls:
             self._check_url(url, text, location, paranoia, add)
+        nul_form = next((form for form in reversed(value.variants) if "\x00" in form), None)
+        if nul_form is not None:
+            # C resolvers stop at a NUL, so "http://127.0.0.1%00.example.com" reaches 127.0.0.1;
+            # ``decoded`` drops the NUL and would read the host "127.0.0.1.example.com".
+            cut = nul_form.replace("\x00", " ")
+            for url in _find_urls(cut):
+                self._check_url(url, cut, location, paranoia, add)
         if not any(url.scheme for url in urls):  # a UNC path reads as a protocol-relative URL too
             unc = _UNC.match(text)
             if unc is not None:

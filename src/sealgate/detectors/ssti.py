@@ -13,9 +13,16 @@ placeholders do not:
 - engine directives: Freemarker ``<#assign ... ?new()>`` / ``?api``, Velocity ``#set($x=...)``
   with ``$class``, Smarty ``{php}``/``{system(...)}``, Jinja ``{% import %}`` ``{% set %}``.
 
+Server-side includes (Apache/nginx/IIS SSI, the template language of ``.shtml`` pages) are the
+same attack one level down: ``<!--#exec cmd="id" -->``, ``<!--#include virtual="/etc/passwd"
+-->``, ``<!--#echo var="DOCUMENT_ROOT" -->`` run or disclose on the server when a page echoes the
+value. A directive with its ``name=`` attribute (or ``printenv``) is the shape; an ordinary
+HTML comment (``<!-- #1 fix -->``, ``<!--#region-->``) has neither. Rule id ``ssti-ssi``.
+
 ``{{name}}``, ``{{ user.name }}``, ``${HOME}``, ``#{id}`` — a placeholder holding just a (dotted)
 name — are how people write about templates and pass at paranoia 1; at paranoia 2 any
-delimited expression beyond a bare name counts. Rule ids: ``ssti-expression``, ``ssti-directive``.
+delimited expression beyond a bare name counts. Rule ids: ``ssti-expression``, ``ssti-directive``,
+``ssti-ssi``.
 
 Example::
 
@@ -38,7 +45,7 @@ MAX_EXPRESSIONS: Final = 32
 # Delimited expressions; bodies are bounded ({0,400}) and exclude the closing delimiter, so
 # every alternative runs in linear time.
 _EXPRESSION = re.compile(
-    r"""\{\{(?P<a>[^{}]{0,400}?)\}\}          # {{ ... }}  Jinja, Twig, Angular, Handlebars
+    r"""\{\{(?P<a>(?:[^{}]|\{[^{}]{0,200}\}){0,400}?)\}\}  # {{ ... }}  Jinja, Twig, Angular; one {map} inside
        |\$\{\{?(?P<b>[^{}]{0,400}?)\}         # ${ ... }   Freemarker, EL, JS template, Mako
        |\#\{(?P<c>[^{}]{0,400}?)\}            # #{ ... }   Ruby, JSF EL, Thymeleaf
        |\*\{(?P<d>[^{}]{0,400}?)\}            # *{ ... }   Thymeleaf selection
@@ -68,6 +75,10 @@ _DIRECTIVE = re.compile(
     re.VERBOSE,
 )
 
+_SSI = re.compile(
+    r"<!--\s*\#\s*(?:(?:exec|include|echo|config|fsize|flastmod|set|if|elif)\s+[a-z]+\s*=|printenv\b)"
+)
+
 
 class SstiDetector:
     """Detects server-side template injection; see the module docstring."""
@@ -77,14 +88,17 @@ class SstiDetector:
                                  "#set", "$class", "{exec", "{passthru", "{shell_exec",
                                  # the Velocity "##$" directive; "## $" is its spaced form as the
                                  # prefilter's compact text shows it (whitespace runs collapsed)
-                                 "##$", "## $")
+                                 "##$", "## $", "<!--#", "<!-- #")
 
     def detect(self, value: Value, location: str, paranoia: int) -> list[Finding]:
         """Findings for ``value``; see the module docstring."""
         text = value.lower
         best: tuple[int, str, str, int] | None = None  # (level, rule, message, start)
         directive = _DIRECTIVE.search(text)
-        if directive is not None:
+        ssi = _SSI.search(text) if "<!--" in text else None
+        if ssi is not None:
+            best = (1, "ssti-ssi", "a server-side include directive", ssi.start())
+        elif directive is not None:
             best = (1, "ssti-directive", "a template engine directive that creates objects or runs code",
                     directive.start())
         else:

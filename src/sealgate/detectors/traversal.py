@@ -13,6 +13,15 @@ What it blocks:
   ``C:\\Windows\\win.ini``, ``boot.ini``... Critical when the value *is* such a path (or the
   path follows a traversal or ``file://``); a mention inside a sentence ("cat /etc/hosts shows
   the table") counts only 3 points.
+  Beyond the listed files, whole families count: account databases (any ``/etc`` file named
+  ``*passwd``/``*shadow``/``ftpusers``...); the configuration of network daemons (anything
+  under ``/etc/httpd``, ``/etc/php5``, ``/etc/postfix``, ``/etc/vsftpd.conf``..., and a web
+  server's or PHP's main config file wherever it lives: ``/home/apache/httpd.conf``,
+  ``/bin/php.ini``); login records and OS identity (``/etc/wtmp``, ``/etc/release``); web-server
+  logs (``logs/access.log``, the target of log poisoning). ``etc/passwd`` without the leading
+  slash reads the same.
+- After a traversal, application secrets: ``config.php``, ``_config.php``, ``config.inc.php``,
+  ``web.config``, ``install.php``, ``.htpasswd``, ``global.asa``...
 - A NUL byte after a file name (``/etc/passwd%00.png``): the classic extension-check bypass,
   4 points.
 
@@ -54,12 +63,21 @@ _CLIMB = re.compile(
 )
 _RAW_CLIMB = re.compile(r"\.\.[/\\]|[/\\]\.\.(?:$|[/\\])|^\.\.$")
 
+# Directory prefixes inside a family are bounded ({0,8} segments) so that a value made of
+# thousands of "a/" segments costs linear time, not one backtracking scan per "/".
 _SENSITIVE = re.compile(
     r"""(?:
       /etc/(?:passwd|shadow|gshadow|group|master\.passwd|sudoers|hosts|hostname|issue|motd|crontab|fstab
             |mtab|profile|bashrc|environment|resolv\.conf|aliases|shells|inetd\.conf|os-release|lsb-release
             |redhat-release|debian_version|ld\.so\.preload|my\.cnf|php\.ini|(?:ssh|ssl|security|pam\.d
             |mysql|nginx|apache2?|httpd|php\d?|cron\.d|sysconfig|network|kubernetes|docker)/[\w./-]*)
+     |/etc/(?:[\w.-]+/){0,8}(?:[\w.-]*(?:passwd|shadow|ftpusers|ftphosts|ftpaccess|ftpchroot|chrootusers)(?:\.\w+)?
+            |(?:httpd?|apache\d?|nginx|lighttpd|php[\d.]*(?:\.d)?|proftpd?|pure-?ftpd|vsftpd|wu-ftpd|postfix|mail
+               |mysql)(?:[\w.-]*|/[\w./-]+)
+            |[\w-]*release|utmp|wtmp|btmp|lastlog|nsswitch\.conf|syslogd?\.conf|apt/sources\.list)(?=$|[\s"'])
+     |(?:^|/)(?:[\w.-]+/){0,8}logs?/(?:access|error)[._]log(?=$|[\s"'])
+     |/(?:[\w.-]+/){0,8}(?:(?:httpd|apache2?|nginx|lighttpd)\.conf|php[45]?\.ini|my\.cnf)(?=$|[\s"'])
+     |/boot/grub/[\w./-]+|(?:^|/)(?:[a-z]:/)?(?:windows/)?system32/inetsrv/metabase\.xml
      |/proc/(?:self|thread-self|\d+)/(?:environ|cmdline|maps|smaps|status|stat|mem|mounts|cwd|exe|root|fd(?:/\d+)?
             |net/[\w]+|io|limits|auxv|task)
      |/proc/(?:version|cpuinfo|meminfo|mounts|partitions|kcore|sched_debug|net/(?:tcp|udp|arp|fib_trie|route)|config\.gz)
@@ -68,6 +86,7 @@ _SENSITIVE = re.compile(
      |/home/[\w.-]+/\.[\w./-]+|/usr/local/(?:etc|apache2?|apps)/[\w./-]*\.conf
      |(?:^|/)\.(?:ssh/(?:id_[\w]+|authorized_keys\d?|known_hosts|config)|bash_history|zsh_history|sh_history
             |mysql_history|psql_history|python_history|bashrc|bash_profile|profile|netrc|pgpass|my\.cnf
+            |cshrc|tcshrc|zshrc|forward|rhosts|shosts|logout
             |aws/(?:credentials|config)|azure/[\w./-]*|docker/config\.json|kube/config|git-credentials|gnupg/[\w./-]*
             |htpasswd|htaccess|git/(?:config|head|index)|svn/(?:entries|wc\.db)|hg/hgrc|npmrc|pypirc|env(?:\.\w+)?)
             (?=$|[\s"'])
@@ -81,8 +100,10 @@ _SENSITIVE = re.compile(
 )
 # Files worth reading once a traversal got out of the web root (too generic to flag alone).
 _APP_SECRETS = re.compile(
-    r"(?:^|/)(?:wp-config\.php|config\.php|configuration\.php|settings\.py|local_settings\.py|database\.yml"
-    r"|secrets\.yml|credentials\.json|application\.(?:properties|ya?ml)|web\.config|\.env|id_rsa)$"
+    r"(?:^|/)(?:wp-config\.php|_?config(?:\.inc)?\.(?:php|asp|aspx|js|json|ini|xml|ya?ml)|configuration\.php"
+    r"|settings\.py|local_settings\.py|database\.(?:yml|php|asp)|install\.php|global\.asa|localstart\.asp"
+    r"|server\.xml|secrets\.yml|credentials\.json|application\.(?:properties|ya?ml)|web\.config|\.env|id_rsa"
+    r"|\.htpasswd|\.htaccess)$"
 )
 _SLASHES = re.compile(r"/{2,}")
 _DOT_SEGMENTS = re.compile(r"/(?:\./)+")
@@ -100,7 +121,10 @@ class TraversalDetector:
         ".htpasswd", ".htaccess", ".git", ".svn", ".env", ".netrc", ".pgpass", ".docker", ".kube",
         "0x2e", "0x2f", "0x5c", "\x00", "%00", "autoexec", "pagefile", "inetpub", "xampp", ".bashrc",
         ".profile", ".npmrc", ".pypirc", ".my.cnf", ".azure", ".gnupg", ".git-credentials", ".hg",
-        "\u2215", "\u2044",
+        "\u2215", "\u2044", "etc/", "_profile", ".cshrc", ".tcshrc", ".zshrc", ".forward", ".rhosts",
+        ".shosts", ".logout", "access.log", "access_log", "error.log", "error_log", "/boot/", "metabase",
+        "httpd.conf", "apache.conf", "apache2.conf", "nginx.conf", "lighttpd.conf", "php.ini", "php4.ini",
+        "php5.ini", "my.cnf", "etc\\", "\\boot\\",
     )
 
     def detect(self, value: Value, location: str, paranoia: int) -> list[Finding]:
@@ -172,6 +196,8 @@ def _sensitive_target(path: str, climbs: list[re.Match[str]]) -> tuple[int, int,
             return offset, offset + len(first), True
     # Collapse "//" and "/./" so "/etc//passwd" and "/etc/./passwd" read as "/etc/passwd".
     work = _DOT_SEGMENTS.sub("/", _SLASHES.sub("/", path)) if "/" in path else path
+    if work.startswith("etc/"):
+        work = "/" + work  # "etc/passwd": the application prepends the root (offsets shift by one)
     loose: tuple[int, int, bool] | None = None
     for match in _SENSITIVE.finditer(work):
         start = match.start()

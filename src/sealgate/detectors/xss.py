@@ -9,14 +9,17 @@ What a browser executes, and so what this detector reports (paranoia 1):
   ``<body onload=...>``), or with a URL attribute (``href``, ``src``, ``action``,
   ``formaction``, ``data``, ``xlink:href``, ``srcdoc``...) whose value is a
   ``javascript:``/``vbscript:``/``data:text/html`` URL, or a ``style`` with ``expression(``,
-  ``url(javascript:...)``, ``-moz-binding`` or ``behavior``;
+  ``url(javascript:...)``, ``-moz-binding`` or ``behavior`` (also split by CSS comments:
+  ``expr/**/ession(``); legacy loaders ``<layer src>``, ``<ilayer src>``, ``<xml src>``;
+  ``<meta http-equiv="link">``; a Netscape JavaScript entity ``&{alert(1)}`` in an attribute;
 - an attribute breakout: a quote then an event handler (``" onmouseover=alert(1) x="``);
 - a script-string breakout: a quote, an operator or ``in``, then a property assignment
   (``' in foo.bar=``, ``";document.domain=``, ``"in valueOf=``);
 - a ``<link href>``/``<base href>`` tag that is the value itself (it starts the value, which
   is not prose): HTML quoted in a sentence (``by adding <base href="url"> to html``) is not;
 - a DOM sink that *is* the value (``window.location``, ``';document.cookie``, a string closed
-  then any operator: ``"-alert(1)-"``, ``\\";alert(1)//``), not one named in words;
+  then any operator: ``"-alert(1)-"``, ``\\";alert(1)//``, a block closed: ``}alert(1);{``),
+  not one named in words;
 - a tag with an attribute in a parameter name or JSON key (``x=<a href="test"`` sent as a
   name): names are identifiers, and applications echo them;
 - a value that *is* a script URL (``javascript:alert(1)``, also with tabs/newlines/entities
@@ -79,13 +82,21 @@ _SCRIPT_SCHEME = re.compile(
 )
 _CONTROL = re.compile(r"[\s\x00-\x1f]+")
 _TAG = re.compile(r"<(\s*)(/?)(\s*)([a-z?!][a-z0-9?_-]*(?:\s*:\s*[a-z][a-z0-9_-]*)?)")
-_ATTR = re.compile(r"""(?:^|[\s/"'`])([a-z_:][-a-z0-9_:.]*)\s*=\s*("[^"]*"?|'[^']*'?|`[^`]*`?|[^\s>]*)""")
+# An attribute starts after whitespace, "/" or directly after the previous quoted value
+# (``content="..."http-equiv=refresh``): a look-behind, so that closing quote is not consumed.
+_ATTR = re.compile(r"""(?:^|(?<=[\s/"'`]))([a-z_:][-a-z0-9_:.]*)\s*=\s*("[^"]*"?|'[^']*'?|`[^`]*`?|[^\s>]*)""")
 _HANDLER_NAME = re.compile(r"on[a-z]{3,30}$")
 _BREAKOUT = re.compile(r"""["'`]\s*/?\s*(?:on[a-z]{3,30}|formaction|srcdoc|xlink:href)\s*=""")
 _LOOSE_HANDLER = re.compile(r"""(?:^|[\s/;])(on[a-z]{3,30})\s*=\s*(\S{0,40})""")
 _JS_CALL = re.compile(r"""(?:alert|prompt|confirm|eval|settimeout|setinterval|fromcharcode|atob|import|fetch|
                           document\.|window\.|top\.|self\.|location|\(|`|javascript:|this\.)""", re.VERBOSE)
 _STYLE_BAD = re.compile(r"expression\s*\(|url\s*\(\s*['\"]?\s*(?:java|vb)script:|-moz-binding|behavior\s*:|@import")
+_CSS_COMMENT = re.compile(r"/\*.{0,200}?\*/")
+"""CSS comments, which split a keyword (``expr/**/ession(``) and which CSS parsers drop."""
+_META_ACTIVE: Final = ("refresh", "set-cookie", "link")
+"""``<meta http-equiv>`` values that navigate, set a cookie or load a stylesheet."""
+_LEGACY_LOADERS: Final = frozenset({"layer", "ilayer", "xml"})
+"""Tags whose ``src`` loads a document into the page (Netscape layers, IE data islands)."""
 _SCHEME_ANYWHERE = re.compile(r"(?:^|[=(\s\"'`,;])\s*(?:java|vb|live)script\s*:")
 _JSFUCK = re.compile(r"[\[\]()!+\s]{4,}")
 _BRACKET_DOM = re.compile(
@@ -100,8 +111,9 @@ _JS_CALL_BODY = re.compile(r"[\w$\].]\s*\(|[\w$]\s*=|`")
 _Adder = Callable[[str, str, int, int], None]
 """``add(rule, message, paranoia, start)``: records a finding while scanning."""
 # What may precede a sink in a value that is script: a string closed, then any JS operator
-# (``"-alert(1)-"``, ``\";alert(1)//``, ``'*prompt(1)*'``) or a statement separator.
-_JS_LEAD = re.compile(r"""[\s'"`;(+,=\-*/|&\\!~^%]*""")
+# (``"-alert(1)-"``, ``\";alert(1)//``, ``'*prompt(1)*'``), a statement separator or a block
+# closed (``}alert(1);{``).
+_JS_LEAD = re.compile(r"""[\s'"`;(+,=\-*/|&\\!~^%}]*""")
 _JS_STRING_BREAKOUT = re.compile(
     r"""["'`]\s*(?:(?:in\s*|[;+\-|&,])\s*[a-z_$][\w$]*(?:\s*\.\s*[a-z_$][\w$]*)+"""
     r"""|in\s+(?:valueof|tostring|location|name|onerror|constructor|innerhtml))\s*=(?!=)"""
@@ -253,11 +265,17 @@ class XssDetector:
                     if _SCRIPT_SCHEME.match(scheme) or (attr == "srcdoc" and "<" in attr_value):
                         add("xss-url", f"<{local} {attr}=...> loads script", level, match.start())
                         break
-                if attr == "style" and _STYLE_BAD.search(attr_value):
+                if attr == "style" and _STYLE_BAD.search(_CSS_COMMENT.sub("", attr_value)):
                     add("xss-style", f"a style attribute on <{local}> runs script", level, match.start())
                     break
-                if local == "meta" and attr == "http-equiv" and attr_value.startswith(("refresh", "set-cookie")):
-                    add("xss-tag", "a <meta http-equiv> refresh or cookie", level, match.start())
+                if local == "meta" and attr == "http-equiv" and attr_value.startswith(_META_ACTIVE):
+                    add("xss-tag", "a <meta http-equiv> refresh, cookie or link", level, match.start())
+                    break
+                if attr == "src" and local in _LEGACY_LOADERS:
+                    add("xss-tag", f"a <{local} src> loads a document into the page", level, match.start())
+                    break
+                if "&{" in attr_value and _JS_CALL.search(attr_value):
+                    add("xss-handler", f"a JavaScript entity in <{local} {attr}>", level, match.start())
                     break
                 if local == "meta" and attr == "charset":
                     add("xss-tag", "a <meta charset> (charset switching)", level, match.start())

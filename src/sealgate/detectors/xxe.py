@@ -11,6 +11,11 @@ UTF-7 ``+ADw-!ENTITY``, UTF-16 bytes):
   ``www.w3.org`` URL), which browsers and editors write into ordinary documents;
 - ``<!DOCTYPE x [ ... ]>`` (an internal subset): critical;
 - XInclude (``xmlns:xi="http://www.w3.org/2001/XInclude"``, ``<xi:include``): critical;
+- an XSLT stylesheet (``<xsl:stylesheet``/``<xsl:transform``) that reads files, fetches URLs or
+  calls out of the processor: ``document('/etc/passwd')``, ``unparsed-text()``,
+  ``xsl:include``/``xsl:import``, ``php:function('passthru', ...)``, Xalan/Saxon Java extensions,
+  ``system-property()`` (processor fingerprinting): critical, for applications that transform a
+  submitted stylesheet. A stylesheet that only matches and copies nodes passes;
 - any other ``<!DOCTYPE x>`` in an XML body: 4 points (an API has no use for it; it needs a
   second sign to block); in another value: 2 points at paranoia 2.
 
@@ -18,7 +23,7 @@ Not an attack: ``<!DOCTYPE html>``, the XHTML/SVG doctypes, ``<!-- comments -->`
 ``<![CDATA[...]]>``, text that talks about "the DOCTYPE".
 
 Rule ids: ``xxe-entity``, ``xxe-external-dtd``, ``xxe-internal-subset``, ``xxe-xinclude``,
-``xxe-doctype``. Config: none besides paranoia. Example::
+``xxe-xslt``, ``xxe-doctype``. Config: none besides paranoia. Example::
 
     >>> body = '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>'
     >>> sorted(f.rule_id for f in DETECTOR.detect(Value(body), "body", 1))
@@ -46,7 +51,13 @@ _DOCTYPE = re.compile(
 _W3C_PUBLIC = re.compile(r"""^["']-//W3C//(?:DTD|ENTITIES) [^"']*["']$""", re.IGNORECASE)
 _W3C_SYSTEM = re.compile(r"""^["']https?://www\.w3\.org/[^"']*\.dtd["']$""", re.IGNORECASE)
 _XINCLUDE = re.compile(r"www\.w3\.org/20\d\d/xinclude|<\s*xi:include\b", re.IGNORECASE)
-_TRIGGER = re.compile(r"<!|xinclude|xi:include", re.IGNORECASE)
+_TRIGGER = re.compile(r"<!|xinclude|xi:include|xsl:", re.IGNORECASE)
+_XSLT = re.compile(r"<\s*xsl:(?:stylesheet|transform)\b", re.IGNORECASE)
+_XSLT_REACH = re.compile(
+    r"""\b(?:document|unparsed-text(?:-lines)?|system-property)\s*\(|<\s*xsl:(?:include|import)\b
+       |php:function|xml\.apache\.org/xalan/java|saxon\.sf\.net|\bjava:|java\.lang\.""",
+    re.IGNORECASE | re.VERBOSE,
+)
 _XML_KINDS: Final = frozenset({"body"})
 
 
@@ -54,7 +65,7 @@ class XxeDetector:
     """XXE / DTD injection; see the module docstring."""
 
     name = "xxe"
-    triggers: tuple[str, ...] = ("<!", "xinclude", "xi:include")
+    triggers: tuple[str, ...] = ("<!", "xinclude", "xi:include", "xsl:")
 
     def detect(self, value: Value, location: str, paranoia: int) -> list[Finding]:
         """Findings for ``value``; see the module docstring for the rules."""
@@ -75,6 +86,11 @@ class XxeDetector:
         include = _XINCLUDE.search(text)
         if include is not None:
             add("xxe-xinclude", "XInclude directive", "critical", include)
+        stylesheet = _XSLT.search(text)
+        if stylesheet is not None:
+            reach = _XSLT_REACH.search(text, stylesheet.end())
+            if reach is not None:
+                add("xxe-xslt", "XSLT stylesheet that reads files or calls out of the processor", "critical", reach)
         for doctype in _DOCTYPE.finditer(text):
             root, keyword, first, second, subset = doctype.groups()
             if subset:
