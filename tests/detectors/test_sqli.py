@@ -188,3 +188,81 @@ def test_name_value_pair_sent_as_one_name() -> None:
     assert rules("pay=sleep(", kind="name")
     assert rules("pay=AND 1=(", kind="name") == {"sqli-boolean"}
     assert rules("pay=monthly", kind="name") == set()
+
+
+@pytest.mark.parametrize(
+    ("payload", "rule"),
+    [
+        # A constant comparison (the boolean oracle) inside a call or group, after a number or as the value.
+        ("1 ELT(4821=4821,7312)", "sqli-boolean"),
+        ("1(4821=4821)*7312", "sqli-boolean"),
+        ("(4821=4822)*7312", "sqli-boolean"),
+        ("IIF(4821=4822,1,1/0)", "sqli-boolean"),
+        ("1,(SELECT (CASE WHEN (4821=4821) THEN 1 ELSE 1/(SELECT 0) END))", "sqli-boolean"),
+        ("(SELECT (CASE WHEN (4821=4821) THEN 1 ELSE CAST(1 AS INT)/(SELECT 0 FROM DUAL) END) FROM DUAL)",
+         "sqli-boolean"),
+        ("1 AND CASE WHEN 4821=4822 THEN 1 ELSE NULL END", "sqli-boolean"),
+        # Conditional logic stacked as a statement of its own.
+        ("1;IF(4821=4821) SELECT 7312 ELSE DROP FUNCTION xyz--", "sqli-stacked"),
+        ("1;SELECT CASE WHEN 4821=4822 THEN 1 ELSE NULL END FROM DUAL--", "sqli-stacked"),
+        ("1;IIF(4821=4822,1,1/0)", "sqli-boolean"),
+        # Operator bypasses after a quote, and a value that opens with OR TRUE and a bare comment.
+        ("' or ''-'", "sqli-boolean"),
+        ('" or ""*"', "sqli-boolean"),
+        ("or true--", "sqli-boolean"),
+        ("and 1#", "sqli-boolean"),
+        # Clauses after a number.
+        ("1 WHERE 1=1 AND 1=1", "sqli-boolean"),
+        ("1 AS INJECTX WHERE 1=1 AND 1=0#", "sqli-boolean"),
+    ],
+)
+def test_boolean_oracles_and_conditional_statements(payload: str, rule: str) -> None:
+    assert rule in rules(payload), (payload, rules(payload))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'll pay 1 or 2 dollars",
+        "where 1 = one",
+        "the IF(x) function in Excel",
+        "IF(A1=1,\"yes\",\"no\")",
+        "use '' or \"\" for empty strings",
+        "the students' or 'teachers' books",
+        "Section 1 WHERE clause examples",
+        "Chapter 1 where x = 5",
+        "1 as needed where indicated",
+        "true or false?",
+        "select case when needed",
+        "1; select case when needed",
+        "(Select all that apply)",
+        "if (x == 1) return",
+        "or true -- it depends on the flag",
+        "1 (2+2=4) is true",
+        "f(0)=1",
+        "size(1=1)",
+    ],
+)
+def test_boolean_oracle_look_alikes_pass(text: str) -> None:
+    assert rules(text) == set(), text
+
+
+def test_constant_comparison_is_two_single_literals() -> None:
+    from sealgate.detectors.sqli import _Reader
+
+    def constant(text: str) -> bool:
+        return _Reader(tokenize(text)).expression(0).constant_comparison
+
+    assert constant("4821=4821") and constant("'a'='a'") and constant("(1<>2)") and constant("ELT(1=1,2)")
+    assert not constant("2+2=4") and not constant("f(0)=1") and not constant("x=1") and not constant("1==1")
+
+
+def test_new_rules_stay_fast_on_pathological_input() -> None:
+    import time
+
+    for text in ("1;IF(" * 600, "1 AND CASE WHEN " * 400, "1,IIF(" * 600, "1 " + "ELT(1=1," * 700,
+                 "1 WHERE " + "1=1 AND " * 500, "' or ''-" * 500, "(SELECT " * 600):
+        start = time.perf_counter()
+        for paranoia in (1, 2, 3):
+            DETECTOR.detect(Value(text), "query.q", paranoia)
+        assert time.perf_counter() - start < 0.5, text[:20]

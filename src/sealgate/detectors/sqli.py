@@ -14,11 +14,20 @@ then reads the token sequence that follows that *breakout point*:
 - ``' union all select null--``, ``1) union select ...`` — UNION SELECT after the breakout;
 - ``1; DROP TABLE articles; --``, ``'; exec xp_cmdshell ...`` — a stacked statement;
 - ``admin'--``, ``1')#`` — a comment that cuts the rest of the query off;
-- ``' order by 3--``, ``' into outfile '...`` — a clause after the breakout;
+- ``' order by 3--``, ``' into outfile '...`` — a clause after the breakout; after a number,
+  ``WHERE``/``HAVING`` on two constants (``1 WHERE 1=1 AND 1=0``, also behind an alias:
+  ``1 AS x WHERE 1=1``);
 - ``) when 234 then``, ``' when 1=1 then 1`` — a CASE branch after the breakout;
 - `` ` REGEXP``, ``' LIKE`` — a comparison left open for the query's own text to complete;
 - ``'+sleep(5)+'``, ``'||(select extractvalue(...))||'`` — an expression with a dangerous
   function or subquery;
+- ``1 ELT(4821=4821,7312)``, ``(4821=4822)*7312``, ``1,IIF(1=1,1,1/0)``, ``(SELECT (CASE WHEN
+  (1=1) THEN 1 ELSE 0 END))`` — an SQL call, group or subquery built on a comparison of two
+  constants (the boolean oracle of blind injection) glued to, or replacing, the value;
+- ``1;IF(1=1) SELECT 1 ELSE DROP FUNCTION x``, ``1;SELECT CASE WHEN 1=1 THEN ...`` — conditional
+  logic stacked as a statement of its own;
+- ``' or ''-'``, ``or true--`` — arithmetic on empty strings OR-ed in after a quote, and a value
+  that opens with a condition and cuts the query off with a bare comment;
 
 and, wherever they appear, time-based and out-of-band functions called like SQL
 (``sleep(5)``, ``benchmark(9999999,md5(1))``, ``pg_sleep(5)``, ``waitfor delay '0:0:5'``,
@@ -269,6 +278,11 @@ class _Expr:
     logic: bool = False
     comparison: bool = False
     literal_comparison: bool = False
+    constant_comparison: bool = False
+    """``4821=4821``, ``'a'='a'``: one literal compared with another, as the expression's first
+    operator (``2+2=4`` is arithmetic). No query the application builds compares two constants:
+    it is how a boolean oracle (a tautology or its false twin) is planted."""
+    arithmetic: bool = False
     functions: tuple[str, ...] = ()
     subquery: bool = False
     atoms: int = 0
@@ -285,6 +299,8 @@ _CMP_TEXT: Final = frozenset(
 _PROSE_OPERATORS: Final = frozenset({"is", "in", "not"})
 """Comparison words that are English words too: ``'not`` alone is no open comparison."""
 _PROSE_STRING = re.compile(r"[.,:;!?] [a-z]|(?:\S+ ){3}\S", re.IGNORECASE)
+_CONSTANT_CMP: Final = frozenset({"=", "<", ">", "<=", ">=", "<>", "!=", "<=>", "like"})
+"""The comparisons a constant comparison uses (SQL's, not ``==`` of the languages prose quotes)."""
 _UNARY: Final = frozenset({"-", "+", "!", "~", "not", "binary"})
 _TERMINATORS: Final = frozenset("c;U)")
 
@@ -394,9 +410,13 @@ class _Reader:
             self.depth -= 1
 
     def case(self, i: int, info: _Expr) -> int:
+        """Skip ``CASE ... END``, noting a constant comparison among its conditions."""
         j = i + 1
         n = len(self.toks)
         while j < n and self.low(j) != "end":
+            if self.at(j) == "o" and self._constant_comparison_at(j):
+                # "CASE WHEN 4821=4822 THEN 1 ELSE NULL END": a branch picked by two constants.
+                info.constant_comparison = info.literal_comparison = info.comparison = True
             j += 1
         info.atoms += 1
         return j + 1 if j < n else j
@@ -418,8 +438,15 @@ class _Reader:
                 info.functions = (*info.functions, self.low(j))
             elif kind in ";c" and depth == 0:
                 return j
+            elif kind == "o" and self._constant_comparison_at(j):
+                info.constant_comparison = info.literal_comparison = info.comparison = True
             j += 1
         return j
+
+    def _constant_comparison_at(self, j: int) -> bool:
+        """``<literal> <cmp> <literal>`` around ``j``, the literal on the left not an arithmetic result."""
+        return (self.low(j) in _CONSTANT_CMP and j >= 1 and self.at(j - 1) in ("1", "s")
+                and self.at(j + 1) in ("1", "s") and (j < 2 or self.at(j - 2) not in ("o", "1", "s")))
 
     def expression(self, i: int) -> _Expr:
         """Read ``operand (operator operand)*``; ``end`` is -1 when no operand starts at ``i``."""
@@ -428,12 +455,17 @@ class _Reader:
         if j < 0:
             info.end = -1
             return info
-        return self.continuation(j, info, first_literal=info.literals > 0)
+        single = j == i + 1 and self.at(i) in ("1", "s")
+        return self.continuation(j, info, first_literal=info.literals > 0, single_literal=single)
 
-    def continuation(self, j: int, info: _Expr, first_literal: bool = False) -> _Expr:
-        """Read ``(operator operand)*`` from ``j`` into ``info``."""
+    def continuation(self, j: int, info: _Expr, first_literal: bool = False, single_literal: bool = False) -> _Expr:
+        """Read ``(operator operand)*`` from ``j`` into ``info``.
+
+        ``single_literal``: the operand before ``j`` is one literal token (for a constant comparison).
+        """
         n = len(self.toks)
         left_literal = first_literal
+        first_operator = True
         while j < n:
             kind = self.at(j)
             word = self.low(j)
@@ -445,6 +477,8 @@ class _Reader:
                 info.logic = True
             elif word in _CMP_TEXT:
                 info.comparison = True
+            else:
+                info.arithmetic = True  # "''-''", "1*2": an operand computed from others
             k = j + 1
             while self.at(k) == "o" and self.low(k) in ("not", "like", "-", "+", "!", "~", "binary"):
                 k += 1  # "is not", "not like", "sounds like", "= -1"
@@ -456,7 +490,11 @@ class _Reader:
                 break
             if word in _CMP_TEXT and left_literal and info.literals > before:
                 info.literal_comparison = True
+                # Both sides one literal token: "4821=4821", not "2+2=4" or "f(0)=1".
+                if first_operator and single_literal and word in _CONSTANT_CMP and k == j + 1 and nxt == k + 1:
+                    info.constant_comparison = True
             left_literal = info.literals > before
+            first_operator = False
             j = nxt
             if word == "between" and self.low(j) == "and":
                 j = max(self.primary(j + 1, info), j + 1)
@@ -468,6 +506,8 @@ def _merge(into: _Expr, sub: _Expr) -> None:
     into.logic |= sub.logic
     into.comparison |= sub.comparison
     into.literal_comparison |= sub.literal_comparison
+    into.constant_comparison |= sub.constant_comparison
+    into.arithmetic |= sub.arithmetic
     into.functions = (*into.functions, *sub.functions)
     into.subquery |= sub.subquery
     into.atoms += sub.atoms
@@ -529,11 +569,17 @@ def _stacked(toks: list[Token], i: int) -> str | None:
         return "strong" if nxt and nxt.type == "v" else None
     if word == "shutdown":
         return "strong" if nxt is None or nxt.type in "c;" or nxt_word in ("with", "immediate") else None
+    if word == "if":
+        return _conditional_statement(toks, i)
     if word == "select":
         if nxt is None:
             return "weak"
         if nxt.type in "1vfs(" or nxt_word in ("*", "null", "@@version", "user", "version"):
             return "strong"
+        if nxt_word == "case" and _word_at(toks, i + 2) == "when":
+            # "SELECT CASE WHEN (1=1) THEN 1 ELSE 0 END": a boolean oracle as a statement of its
+            # own; "select case when needed" has no SQL-shaped condition before a THEN.
+            return "strong" if _case_branch(_Reader(toks), i + 2) else None
         if nxt.type == "n":
             return "weak"
         return None
@@ -543,6 +589,28 @@ def _stacked(toks: list[Token], i: int) -> str | None:
     if word in _STACKED_ANY_NEXT:
         return "weak" if nxt is None or nxt.type in "nv1(" else None
     return None
+
+
+def _conditional_statement(toks: list[Token], i: int) -> str | None:
+    """T-SQL's ``IF <condition> <statement>`` at ``i``: "strong" when the condition is SQL-shaped.
+
+    ``IF(4821=4821) SELECT 7312 ELSE DROP FUNCTION x``: control flow that runs one statement or
+    another on a condition the attacker picks (the stacked form of a boolean probe). The
+    condition is a comparison or logic and a statement verb follows it; "if (x) do" has neither.
+    """
+    cond = _Reader(toks).expression(i + 1)  # "IF(" is marked a call: i + 1 is its "(", a group
+    if cond.end < 0 or not (cond.comparison or cond.logic or cond.constant_comparison):
+        return None
+    if cond.constant_comparison:
+        return "strong"
+    nxt = toks[cond.end] if cond.end < len(toks) else None
+    if nxt is not None and nxt.type == "E" and (nxt.text.lower() in _STRICT_VERBS or nxt.text.lower() == "begin"):
+        return "strong"
+    return None
+
+
+_ALIASED_CLAUSES: Final = frozenset({"where", "from", "order", "group", "having", "limit", "into"})
+"""Clauses that may follow ``<value> AS <alias>`` in a select list."""
 
 
 def _word_at(toks: list[Token], i: int) -> str:
@@ -641,6 +709,14 @@ class _Analysis:
                          "critical", 1 if strong else 2, pos)
             elif j < n and toks[j].type == "E" and toks[j].text.lower() in _STRICT_VERBS:
                 self.add("sqli-stacked", "a statement keyword follows a semicolon", "critical", 2, pos)
+            elif j < n and toks[j].type in "f(" and strength != "word":
+                self._constant_call(reader, toks, j, pos)  # ";IIF(1=1,1,1/0)": a stacked oracle
+            return
+
+        # Another list item: "1,(SELECT (CASE WHEN (1=1) ...))", "1,IIF(1=1,1,1/0)" continue the
+        # ORDER BY / GROUP BY / select list the value sits in with a boolean oracle.
+        if first.type == "," and strong and i + 1 < n and toks[i + 1].type in "f(":
+            self._constant_call(reader, toks, i + 1, pos)
             return
 
         # UNION SELECT.
@@ -656,6 +732,23 @@ class _Analysis:
             "order", "group", "having", "limit", "into", "procedure", "where", "from", "offset", "as"
         ):
             word = first.text.lower()
+            if word == "as" and strong and _word_at(toks, i + 2) in _ALIASED_CLAUSES and (
+                    i + 1 < n and toks[i + 1].type in "ns"):
+                # "1 AS INJECTX WHERE 1=1": the value aliased as a select-list item, then a clause.
+                # Only what the clause rules are sure of counts: "1 as needed where indicated" is
+                # a dosage, and its weak clause shape no evidence.
+                before = len(self.hits)
+                self.breakout(toks, i + 2, strength, offset)
+                self.hits[before:] = [h for h in self.hits[before:] if h.paranoia == 1]
+                return
+            if word in ("where", "having") and strong:
+                cond = reader.expression(i + 1)
+                if cond.end >= 0 and cond.constant_comparison and _terminated(toks, cond.end):
+                    # "1 WHERE 1=1 AND 1=0": a condition on two constants, the query's answer
+                    # turned into a yes/no oracle; "Section 1 WHERE clause" compares nothing.
+                    self.add("sqli-boolean", f"a {word.upper()} clause with a constant condition follows the value",
+                             "critical", 1, pos)
+                    return
             follow = toks[i + 1 : i + 4]
             shaped = (
                 (word in ("order", "group") and _word_at(toks, i + 1) == "by")
@@ -690,10 +783,7 @@ class _Analysis:
                 return
             info = reader.continuation(i, _Expr())
             end = info.end
-            trailing_quote = end == n - 1 and toks[end].type == "s" and toks[end].text[-1:] != toks[end].text[:1]
-            terminated = end >= n or trailing_quote or toks[end].type in _TERMINATORS or _union_select(toks, end) or (
-                toks[end].type == "k" and toks[end].text.lower() in ("order", "group", "limit", "having")
-            )
+            terminated = _terminated(toks, end)
             dangerous = [f for f in info.functions if _is_dangerous(f)]
             if info.subquery or dangerous:
                 self.add("sqli-expression", "the value continues the query with a subquery or "
@@ -713,8 +803,22 @@ class _Analysis:
                         t.text.lower() in ("true", "false") for t in toks[i:end]):
                     # "1 or true" / "1 and false": the boolean-blind pair ("1 or 2" is a choice).
                     self.add("sqli-boolean", "a boolean constant is combined with the value", "critical", 1, pos)
+                elif strength == "none" and first.type == "&" and end == n - 1 and toks[end].type == "c" and (
+                        _bare_comment(toks[end].text)):
+                    # "or true--", "and 1=1#": the value opens with a condition for the query's own
+                    # WHERE and comments out the rest of it; a remark in words after "--" is prose.
+                    self.add("sqli-boolean", "a condition is appended and the rest of the query commented out",
+                             "critical", 1, pos)
                 elif info.comparison and terminated and strength != "word":
                     self.add("sqli-boolean", "a condition is appended after the value", "critical", 2, pos)
+                return
+            if strength == "quote" and info.logic and info.arithmetic and info.identifiers == 0 and (
+                    info.literals >= 2 and terminated):
+                # "' or ''-'", "\" or \"\"*\"": OR-ing arithmetic on empty strings, which the database
+                # casts to a number: a truth value built from constants alone (an operator bypass
+                # of the plain "' or ''='" tautology).
+                self.add("sqli-boolean", "a quote closes the string and a constant expression is OR-ed in",
+                         "critical", 1, pos)
                 return
             if info.comparison and strength == "quote" and terminated:
                 self.add("sqli-boolean", "a comparison is appended after a closing quote", "critical", 2, pos)
@@ -729,12 +833,55 @@ class _Analysis:
                 self.add("sqli-boolean", "a logical operator follows a closing quote", "critical", 2, pos)
             return
 
+        if first.type in "f(" and strength != "word" and self._constant_call(reader, toks, i, pos):
+            return
+
         # A function call or subquery glued to a closing quote: 'sleep(5)' or ')(select ...
         if strength == "quote" and first.type in "f(" :
             info = reader.expression(i)
             if info.end >= 0 and (info.subquery or any(_is_dangerous(f) for f in info.functions)):
                 self.add("sqli-expression", "a subquery or dangerous function follows a closing quote",
                          "critical", 1, pos)
+
+    def _constant_call(self, reader: _Reader, toks: list[Token], i: int, pos: int) -> bool:
+        """A call or parenthesized group at ``i`` holding a constant comparison, read to the end.
+
+        ``1 ELT(4821=4821,7312)``, ``1(4821=4821)*7312``, ``IIF(1=1,1,1/0)``,
+        ``(SELECT (CASE WHEN (4821=4821) THEN 1 ELSE 0 END) FROM DUAL)``: the parameter replaced
+        by (or glued to) an expression whose value hangs on a comparison of two constants, the
+        boolean oracle of blind injection. The comparison must sit inside the parentheses (a
+        function's result compared with a number, ``f(0)=1``, is a formula), the call be an SQL
+        one (``size(1=1)`` is no database's), and the expression run to where the query resumes.
+        """
+        if toks[i].type == "f" and toks[i].text.lower() not in SQL_FUNCTIONS:
+            return False
+        inner = _Expr()
+        j = reader.primary(i, inner)
+        if j < 0 or not inner.constant_comparison or inner.prose:
+            return False
+        if not _terminated(toks, reader.continuation(j, inner).end):
+            return False
+        self.add("sqli-boolean", "the value is an expression built on a comparison of two constants",
+                 "critical", 1, pos)
+        return True
+
+
+def _terminated(toks: list[Token], end: int) -> bool:
+    """The expression read up to ``end`` runs to where the query resumes: the end, a comment, ``;``,
+    ``)``, UNION, a trailing clause or the quote the application's query closes."""
+    n = len(toks)
+    if end >= n:
+        return True
+    tok = toks[end]
+    trailing_quote = end == n - 1 and tok.type == "s" and tok.text[-1:] != tok.text[:1]
+    return trailing_quote or tok.type in _TERMINATORS or _union_select(toks, end) or (
+        tok.type == "k" and tok.text.lower() in ("order", "group", "limit", "having"))
+
+
+def _bare_comment(comment: str) -> bool:
+    """A comment that only cuts the query off (``--``, ``-- -``, ``#``, ``/*``), not a remark in words."""
+    body = comment.lstrip("-#/*").strip()
+    return len(body) <= 16 and len(body.split()) <= 1
 
 
 def _case_branch(reader: _Reader, i: int) -> bool:
