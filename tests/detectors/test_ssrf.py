@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import time
 
 import pytest
 
@@ -213,3 +214,56 @@ def test_internal_url_in_markup_is_critical_in_prose_a_warning() -> None:
     prose = "Our staging box lives at http://10.0.0.5/ behind the office VPN, ask Tom for access please"
     (finding,) = DETECTOR.detect(Value(prose), "body.$.comment", 1)
     assert finding.severity == "warning"
+
+
+@pytest.mark.parametrize(
+    ("host", "kind"),
+    [
+        ("a.1.2.3.4.1time.127.0.0.1.forever.rebind.network", "internal"),  # second embedded address
+        ("make-1.2.3.4-rebind-169.254-169.254-rr.1u.ms", "metadata"),
+        ("7147006462", "metadata"),  # 2**32 + 169.254.169.254: parsers keeping the low 32 bits
+        ("0x41414141a9fea9fe", "metadata"),
+        ("0x1000000000", "internal"),  # low 32 bits 0.0.0.0: the unspecified address
+        ("rancher-metadata", "metadata"),
+        ("app.1.2.3.4.nip.io", None),
+    ],
+)
+def test_classify_host_embedded_and_overflowing_numbers(host: str, kind: str | None) -> None:
+    assert classify_host(host) == kind
+
+
+@pytest.mark.parametrize(
+    ("value", "location"),
+    [
+        ("make-1.1.1.1-rebind-127.0.0.1-rr.1u.ms", "query.host"),
+        ("1.1.1.1.1time.169.254.169.254.repeat.rbndr.us", "query.host"),
+        ("http://evil.com#@127.0.0.1", "query.url"),
+        ("http://good.example?@10.0.0.5/", "query.url"),
+    ],
+)
+def test_rebinding_names_and_naive_at_readings(value: str, location: str) -> None:
+    assert _score(value, location) >= 5, _rules(value, location)
+
+
+@pytest.mark.parametrize(
+    ("value", "location"),
+    [
+        ("127.0.0.1.example.com", "query.host"),  # a bare name is a setting unless it is a rebinding name
+        ("db.internal", "query.host"),
+        ("http://example.com/?contact=admin@example.org", "query.url"),
+        ("call 12345678901 after 5pm", "body.$.text"),
+    ],
+)
+def test_bare_names_and_at_in_queries_pass(value: str, location: str) -> None:
+    assert _score(value, location) < 5, _rules(value, location)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["http://" + "a@" * 50_000, "http://" + "1.2.3.4." * 20_000 + "nip.io", "1-" * 100_000 + "nip.io",
+     "http://0x" + "f" * 100_000],
+)
+def test_pathological_hosts_stay_fast(text: str) -> None:
+    start = time.perf_counter()
+    DETECTOR.detect(Value(text), "query.url", 1)
+    assert time.perf_counter() - start < 1.0

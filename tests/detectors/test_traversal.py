@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from sealgate.detectors.engine import anomaly_score
@@ -124,3 +126,64 @@ def test_payload_after_padding_and_excerpt() -> None:
     findings = DETECTOR.detect(Value("x" * 100_000 + "/../../etc/passwd"), "body", 1)
     assert anomaly_score(findings) >= 5
     assert all(len(f.excerpt) < 200 for f in findings)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "././.htaccess",
+        ".\\\\./.\\\\./etc/passwd",
+        "member/.htpasswd",
+        "/.../.../.../",
+        "c:WINDOWS/system32/",
+        "C:/windows/panther/unattend/unattend.xml",
+        "C:/program files (x86)/xampp/apache/conf/httpd.conf",
+        "C:\\Program Files\\Apache Software Foundation\\Apache2.2\\logs\\access.log",
+        "C:/users/administrator/ntuser.dat",
+        "C:/$recycle.bin/s-1-5-18/desktop.ini",
+        "C:/mysql/data/mysql.log",
+        "C:/php4/sessions/",
+        "/private/etc/httpd/httpd.conf.default",
+        "/usr/spool/mqueue/syslog",
+        "/proc/net/dev",
+        "/logs/pure-ftpd.log",
+        "/master.passwd",
+    ],
+)
+def test_held_out_families(path: str) -> None:
+    assert _score(path) >= 5, _rules(path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a/.../b/.../c",
+        "loading.../done",
+        "C:/Program Files/MyApp/readme.txt",
+        "C:/Users/bob/Desktop/todo.txt",
+        "windows/temp/notes.txt",
+        "logs/app.log",
+        "see /var/adm/messages for boot errors",
+        "/api/v1/sessions/42",
+        "the passwd command changes a password",
+        "box-shadow: 0 1px 2px #000",
+    ],
+)
+def test_held_out_look_alikes_pass(text: str) -> None:
+    assert _score(text) < 5, _rules(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["/mysql/" + "a/" * 50_000 + "x.log", "c:/" + "a/" * 50_000 + "unattend.xml", "/..." * 30_000,
+     "C:/" + "a (" * 30_000, "a/" * 50_000 + ".htpasswd"],
+)
+def test_pathological_paths_stay_fast(text: str) -> None:
+    start = time.perf_counter()
+    DETECTOR.detect(Value(text), "query.file", 1)
+    assert time.perf_counter() - start < 2.0
+
+
+@pytest.mark.parametrize("text", ["data/root/file.txt", "v1/sessions/sess_8f7a6b5c4d", "backup/var/log/app"])
+def test_directory_families_need_the_root(text: str) -> None:
+    assert _score(text) < 5, _rules(text)

@@ -8,11 +8,17 @@ What it blocks:
   ``[::ffff:7f00:1]``, NAT64/6to4 forms, full-width or circled digits, ``。`` for ``.``; names
   that mean the same (``localhost``, ``*.localhost``, ``*.internal``, ``kubernetes.default``)
   and wildcard-DNS names embedding an internal address (``127.0.0.1.nip.io``,
-  ``10-0-0-1.sslip.io``). Both readings of ``@``/``\\`` tricks are checked
-  (``http://good.example@127.0.0.1``, ``http://127.0.0.1\\@good.example``), and a NUL byte
-  ends the host as C resolvers read it (``http://127.0.0.1%00.example.com``).
+  ``10-0-0-1.sslip.io``, also after a public one: ``a.1.2.3.4.1time.127.0.0.1.rebind.network``);
+  dotless numbers past 32 bits, which parsers keeping the low bits wrap (``7147006462``,
+  ``0x41414141a9fea9fe``: 169.254.169.254). All three readings of ``@``/``\\`` tricks are checked
+  (``http://good.example@127.0.0.1``, ``http://127.0.0.1\\@good.example``, and the naive split on
+  the last ``@`` before the path: ``http://evil.com#@127.0.0.1``), and a NUL byte ends the host as
+  C resolvers read it (``http://127.0.0.1%00.example.com``).
 - Cloud metadata endpoints, with or without a scheme: ``169.254.169.254``,
-  ``metadata.google.internal``, ``100.100.100.200``, ``[fd00:ec2::254]``.
+  ``metadata.google.internal``, ``100.100.100.200``, ``[fd00:ec2::254]``, ``rancher-metadata``;
+  without a scheme also a DNS name spelling the metadata address
+  (``make-1.2.3.4-rebind-169.254-169.254-rr.1u.ms``), and a bare rebinding-service name for an
+  internal one (``make-1.1.1.1-rebind-127.0.0.1-rr.1u.ms``).
 - Schemes that turn a fetch into something else: ``gopher:``, ``dict:``, ``file:``, ``jar:``,
   ``netdoc:``, ``tftp:`` (critical); ``ldap:``, ``rmi:``, ``iiop:``, UNC paths
   ``\\\\host\\share`` (4 points, critical from paranoia 2).
@@ -31,7 +37,8 @@ What it blocks:
   Both need :mod:`~sealgate.detectors.context`.
 
 Not an attack: ``https://example.com/page``, ``http://8.8.8.8/`` (4 points only when a bare
-public IP hosts a script), a bare ``192.168.1.1`` without a scheme (a network setting), and
+public IP hosts a script), a bare ``192.168.1.1`` or ``db.internal`` without a scheme (a network
+setting), ``https://example.com/?to=a@example.org`` (``@`` after the path), and
 URLs in ``Referer``/``Origin``, which the browser sets.
 
 Rule ids: ``ssrf-internal-address``, ``ssrf-cloud-metadata``, ``ssrf-dangerous-scheme``,
@@ -77,7 +84,7 @@ _METADATA_HOSTS: Final = frozenset(
     {
         "metadata.google.internal", "metadata.goog", "metadata", "instance-data",
         "instance-data.ec2.internal", "metadata.azure.internal", "metadata.packet.net",
-        "metadata.platformequinix.com",
+        "metadata.platformequinix.com", "rancher-metadata", "metadata.tencentyun.com",
     }
 )
 _METADATA_IPS: Final = frozenset(
@@ -103,6 +110,18 @@ _LOOPBACK_NAMES: Final = frozenset(
 )
 # An IPv4 address spelled inside a DNS name (nip.io, sslip.io, 1u.ms rebinding services).
 _EMBEDDED_IPV4 = re.compile(r"(?:^|[.-])(\d{1,3})[.-](\d{1,3})[.-](\d{1,3})[.-](\d{1,3})(?=[.-]|$)")
+_MAX_EMBEDDED: Final = 8
+"""Embedded addresses examined per name: ``A.1.2.3.4.1time.127.0.0.1.forever.rebind.network``
+spells a public address first and the one it rebinds to after."""
+# Wildcard-DNS and rebinding services: a name there resolves to the address spelled inside it.
+_REBINDING_SUFFIXES: Final = (
+    ".nip.io", ".sslip.io", ".xip.io", ".1u.ms", ".rbndr.us", ".rebind.network", ".rebind.it", ".lcl.host",
+)
+# A value that is one bare DNS name (no scheme): checked only for metadata and rebinding names.
+_BARE_HOST = re.compile(r"\s*([a-z0-9][a-z0-9.-]{2,252}\.[a-z][a-z0-9-]{0,62})\.?\s*")
+# How a naive parser reads the host: after the last "@" before the path, ignoring "#" and "?"
+# ("http://evil.com#@127.0.0.1" is evil.com to WHATWG, 127.0.0.1 to a split on "@").
+_NAIVE_AUTHORITY = re.compile(r"[^\s/\\]{0,256}@([^\s/\\?#@]{1,256})")
 _EMBEDDED_HEX = re.compile(r"(?:^|[.-])([0-9a-f]{8})\.(?:nip\.io|sslip\.io|xip\.io)$")
 _BARE_METADATA = re.compile(
     r"(?<![\w.])(?:169\.254\.169\.254|100\.100\.100\.200|metadata\.google\.internal|fd00:ec2::254)(?![\w.])"
@@ -152,7 +171,7 @@ class SsrfDetector:
     name = "ssrf"
     triggers: tuple[str, ...] = (
         "://", ":/", ":\\", "\\\\", "//", "169.254", "metadata", "instance-data", "100.100.100.200", "fd00:ec2",
-        "http", "ftp", "file",
+        "http", "ftp", "file", "nip.io", "sslip.io", "xip.io", "1u.ms", "rbndr.us", "rebind.", "lcl.host",
     )
 
     def detect(self, value: Value, location: str, paranoia: int) -> list[Finding]:
@@ -203,7 +222,28 @@ class SsrfDetector:
             bare = _BARE_METADATA.search(text.lower())
             if bare is not None:
                 add("ssrf-cloud-metadata", "cloud metadata address", "critical", bare.start(), bare.end())
+        if not urls:
+            self._check_bare_host(text, add)
         return findings
+
+    def _check_bare_host(self, text: str, add: Adder) -> None:
+        """A value that is one DNS name spelling a metadata address, or a rebinding name for an internal one.
+
+        A bare ``192.168.1.1`` or ``db.internal`` is a network setting; a name on a wildcard-DNS or
+        rebinding service (``make-1.2.3.4-rebind-127.0.0.1-rr.1u.ms``) exists only to reach the
+        address written inside it.
+        """
+        bare = _BARE_HOST.fullmatch(text.lower())
+        if bare is None:
+            return
+        host = bare.group(1)
+        kind = classify_host(host)
+        if kind == "metadata":
+            add("ssrf-cloud-metadata", f"DNS name for a cloud metadata address {host!r}", "critical",
+                bare.start(1), bare.end(1))
+        elif kind == "internal" and host.endswith(_REBINDING_SUFFIXES):
+            add("ssrf-internal-address", f"rebinding DNS name for an internal address {host!r}", "critical",
+                bare.start(1), bare.end(1))
 
     def _check_url(self, url: _Url, text: str, location: str, paranoia: int, add: Adder) -> None:
         scheme = url.scheme
@@ -325,6 +365,11 @@ def _find_urls(text: str) -> list[_Url]:
             if pattern is _AUTHORITY_END_WHATWG:
                 port = host_port
                 rest = window[len(authority) :]
+        naive = _NAIVE_AUTHORITY.match(window)
+        if naive is not None:
+            host, _ = _split_authority(naive.group(1))
+            if host and host not in hosts:
+                hosts.append(host)
         urls.append(_Url(scheme, start, after + len(window) - len(rest), tuple(hosts), port, rest[:200]))
     jar = _JAR.search(text, 0, min(length, 4096))
     if jar is not None:
@@ -387,6 +432,24 @@ def parse_ipv4(host: str) -> ipaddress.IPv4Address | None:
     return ipaddress.IPv4Address(value)
 
 
+def _wrap_dotless(host: str) -> ipaddress.IPv4Address | None:
+    """The low 32 bits of a dotless number too large for an address (decimal, ``0x`` hex, octal), or ``None``."""
+    if not 10 <= len(host) <= 40 or "." in host:
+        return None
+    try:
+        if host[:2] == "0x":
+            number = int(host[2:], 16)
+        elif host.isdigit():
+            number = int(host, 8 if host[0] == "0" else 10)
+        else:
+            return None
+    except ValueError:
+        return None
+    if number <= 0xFFFFFFFF:
+        return None
+    return ipaddress.IPv4Address(number & 0xFFFFFFFF)
+
+
 def _ip_kind(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     if ip in _METADATA_IPS:
         return "metadata"
@@ -425,6 +488,10 @@ def classify_host(host: str) -> str | None:
         # "425.510.425.510": parsers that keep the low byte of each part read 169.254.169.254.
         wrapped = ipaddress.IPv4Address(".".join(str(int(part) % 256) for part in overflow.groups()))
         return _ip_kind(wrapped) or "obfuscated"
+    wrapped_number = _wrap_dotless(host)
+    if wrapped_number is not None:
+        # "7147006462", "0x41414141a9fea9fe": parsers that keep the low 32 bits read 169.254.169.254.
+        return _ip_kind(wrapped_number) or "obfuscated"
     ipv4 = parse_ipv4(host)
     if ipv4 is not None:
         kind = _ip_kind(ipv4)
@@ -434,13 +501,14 @@ def classify_host(host: str) -> str | None:
         return "obfuscated" if canonical != host else None
     if host in _LOOPBACK_NAMES or host.endswith(_INTERNAL_SUFFIXES) or host.endswith(".localtest.me"):
         return "internal"
-    embedded = _EMBEDDED_IPV4.search(host)
-    if embedded is not None:
+    for index, embedded in enumerate(_EMBEDDED_IPV4.finditer(host)):
+        if index >= _MAX_EMBEDDED:
+            break
         try:
             ip = ipaddress.IPv4Address(".".join(embedded.groups()))
         except ValueError:
-            ip = None
-        if ip is not None and _ip_kind(ip) is not None:
+            continue
+        if _ip_kind(ip) is not None:
             return _ip_kind(ip)
     hexed = _EMBEDDED_HEX.search(host)
     if hexed is not None:

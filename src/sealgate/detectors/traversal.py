@@ -5,7 +5,8 @@ What it blocks:
 - ``../`` and ``..\\`` sequences that climb out of a directory, however written: percent-encoded
   once or twice (``%2e%2e%2f``, ``%252e%252e%255c``), overlong UTF-8 (``%c0%ae%c0%af``), IIS
   ``%u002e``, full-width and look-alike dots and slashes (``．．∕``), hex literals (``0x2e``),
-  filter-evasion forms (``....//``, ``..;/`` for Tomcat), with a NUL (``..%00/``).
+  filter-evasion forms (``....//``, ``..;/`` for Tomcat), with a NUL (``..%00/``), and runs of
+  ``...`` segments (``/.../.../``: DOS and early Windows read ``...`` as ``../..``).
   Two or more climbs are critical; a single ``../`` counts 4 points (it needs a second sign:
   an encoding, a NUL byte or a sensitive target) and is critical from paranoia 2.
 - Absolute or home-relative paths to files attackers read: ``/etc/passwd``, ``/etc/shadow``,
@@ -18,8 +19,15 @@ What it blocks:
   under ``/etc/httpd``, ``/etc/php5``, ``/etc/postfix``, ``/etc/vsftpd.conf``..., and a web
   server's or PHP's main config file wherever it lives: ``/home/apache/httpd.conf``,
   ``/bin/php.ini``); login records and OS identity (``/etc/wtmp``, ``/etc/release``); web-server
-  logs (``logs/access.log``, the target of log poisoning). ``etc/passwd`` without the leading
-  slash reads the same.
+  logs (``logs/access.log``, any ``*.log``/``*_log`` in an absolute ``logs`` directory, the target
+  of log poisoning; ``/var/adm``, ``/usr/spool``); the same families under the other ``etc`` roots
+  (``/usr/local/etc``, ``/private/etc``); any procfs path (``/proc/loadavg``); MySQL logs and
+  ``my.ini``; PHP session files. ``etc/passwd`` without the leading slash reads the same, and so
+  do ``././.htaccess`` and a plain relative prefix (``member/.htpasswd``).
+- Windows, from a drive root (spaces and ``(x86)`` allowed, as in ``C:/Program Files (x86)/``):
+  anything in the system directory (``C:/Windows/...``, ``c:WINDOWS/system32``), install answer
+  files (``C:/unattend.xml``, ``sysprep.inf``: they hold the admin password), registry hives of
+  users (``ntuser.dat``), ``$Recycle.Bin`` and ``System Volume Information``.
 - After a traversal, application secrets: ``config.php``, ``_config.php``, ``config.inc.php``,
   ``web.config``, ``install.php``, ``.htpasswd``, ``global.asa``...
 - A NUL byte after a file name (``/etc/passwd%00.png``): the classic extension-check bypass,
@@ -29,7 +37,9 @@ Not covered here: stream wrappers (``php://filter``, ``phar://``, ``zip://``, ``
 are code injection (:mod:`~sealgate.detectors.code_injection`); ``file://`` URLs and UNC paths
 to other hosts are SSRF (:mod:`~sealgate.detectors.ssrf`).
 
-Not an attack: ``foo../1234``, ``/foo.../1234``, ``/..foo``, "Wait... what", ``1.2..3``.
+Not an attack: ``foo../1234``, ``/foo.../1234``, ``/..foo``, "Wait... what", ``1.2..3``,
+``a/.../b/.../c`` (lone ``...`` names), ``windows/temp/x`` (no drive), ``logs/app.log`` (relative),
+and a bare ``/etc`` file outside the families (``/etc/avahi/avahi-daemon.conf``).
 
 Rule ids: ``traversal-dot-dot``, ``traversal-sensitive-file``, ``traversal-null-byte``.
 Config: none besides paranoia. Example::
@@ -60,6 +70,9 @@ _HEX_CHARS: Final = {"2e": ".", "2f": "/", "5c": "\\"}
 _CLIMB = re.compile(
     r"""(?:^|(?<=[/\s=:'"(,;|&\[]))(?:\.\.|\.{4,}(?=//)|\.\.\.(?=/\./))(?:;[^/\s]{0,20})?(?=/)"""
     r"""|(?:^|(?<=/))\.\.$"""
+    # "/.../.../": DOS and early Windows (and IIS on them) read "..." as "../..". One "..." is a
+    # directory name ("file:///.../x.R"); a run of two or more such segments is a climb.
+    r"""|(?:^|(?<=/))\.{3}(?=/\.{3}(?:/|$))|(?<=\.\.\./)\.{3}(?=/|$)"""
 )
 _RAW_CLIMB = re.compile(r"\.\.[/\\]|[/\\]\.\.(?:$|[/\\])|^\.\.$")
 
@@ -67,20 +80,26 @@ _RAW_CLIMB = re.compile(r"\.\.[/\\]|[/\\]\.\.(?:$|[/\\])|^\.\.$")
 # thousands of "a/" segments costs linear time, not one backtracking scan per "/".
 _SENSITIVE = re.compile(
     r"""(?:
-      /etc/(?:passwd|shadow|gshadow|group|master\.passwd|sudoers|hosts|hostname|issue|motd|crontab|fstab
+      (?:/usr(?:/local)?|/private|/opt/[\w.-]+)?/etc/(?:passwd|shadow|gshadow|group|master\.passwd|sudoers|hosts|hostname|issue|motd|crontab|fstab
             |mtab|profile|bashrc|environment|resolv\.conf|aliases|shells|inetd\.conf|os-release|lsb-release
             |redhat-release|debian_version|ld\.so\.preload|my\.cnf|php\.ini|(?:ssh|ssl|security|pam\.d
             |mysql|nginx|apache2?|httpd|php\d?|cron\.d|sysconfig|network|kubernetes|docker)/[\w./-]*)
-     |/etc/(?:[\w.-]+/){0,8}(?:[\w.-]*(?:passwd|shadow|ftpusers|ftphosts|ftpaccess|ftpchroot|chrootusers)(?:\.\w+)?
+     |(?:/usr(?:/local)?|/private|/opt/[\w.-]+)?/etc/(?:[\w.-]+/){0,8}(?:[\w.-]*(?:passwd|shadow|ftpusers|ftphosts|ftpaccess|ftpchroot|chrootusers)(?:\.\w+)?
             |(?:httpd?|apache\d?|nginx|lighttpd|php[\d.]*(?:\.d)?|proftpd?|pure-?ftpd|vsftpd|wu-ftpd|postfix|mail
                |mysql)(?:[\w.-]*|/[\w./-]+)
             |[\w-]*release|utmp|wtmp|btmp|lastlog|nsswitch\.conf|syslogd?\.conf|apt/sources\.list)(?=$|[\s"'])
      |(?:^|/)(?:[\w.-]+/){0,8}logs?/(?:access|error)[._]log(?=$|[\s"'])
-     |/(?:[\w.-]+/){0,8}(?:(?:httpd|apache2?|nginx|lighttpd)\.conf|php[45]?\.ini|my\.cnf)(?=$|[\s"'])
+     |/(?:[\w.-]+/){0,8}(?:(?:httpd|apache2?|nginx|lighttpd)\.conf|php[45]?\.ini|my\.(?:cnf|ini)
+            |(?:access|error)[._]log|logs?/(?:[\w.-]+/){0,3}[\w-][\w.-]{0,40}[._]log
+            |mysql[\w.-]*/(?:[\w.-]+/){0,3}[\w.-]+\.(?:err|log)|filezilla[\w.-]*\.xml|tomcat-users\.xml)(?=$|[\s"'])
+     |/(?:var|usr)/(?:adm|spool)(?:/[\w./-]*)?(?=$|[\s"'])|(?:^|/)php[\d.]*/sessions?(?:/|$)
+     |(?:/tmp|/var/lib/php[\d.]*(?:/sessions?)?|(?:^|/)php[\d.]*/sessions?)/sess_[\w-]{6,}
      |/boot/grub/[\w./-]+|(?:^|/)(?:[a-z]:/)?(?:windows/)?system32/inetsrv/metabase\.xml
      |/proc/(?:self|thread-self|\d+)/(?:environ|cmdline|maps|smaps|status|stat|mem|mounts|cwd|exe|root|fd(?:/\d+)?
             |net/[\w]+|io|limits|auxv|task)
      |/proc/(?:version|cpuinfo|meminfo|mounts|partitions|kcore|sched_debug|net/(?:tcp|udp|arp|fib_trie|route)|config\.gz)
+     |/proc/(?:self|thread-self|\d+|sys|net|interrupts|loadavg|modules|devices|filesystems|swaps|uptime|stat
+            |vmstat|diskstats|iomem|ioports|kallsyms|cmdline|keys|key-users|buddyinfo|zoneinfo|slabinfo)(?:/[\w.-]+){0,6}(?=$|[\s"'])
      |/var/log/[\w./-]+|/var/mail/\w+|/var/spool/cron/[\w./-]*|/var/lib/mysql/[\w./-]*
      |/var/run/secrets/[\w./-]+|/run/secrets/[\w./-]+|/root/[\w./-]*
      |/home/[\w.-]+/\.[\w./-]+|/usr/local/(?:etc|apache2?|apps)/[\w./-]*\.conf
@@ -95,6 +114,10 @@ _SENSITIVE = re.compile(
             |repair/(?:sam|system)|panther/unattend(?:ed)?\.xml|debug/netsetup\.log|iis\d?\.log)
      |(?:^|/)(?:[a-z]:/)?(?:boot\.ini|autoexec\.bat|pagefile\.sys|inetpub/[\w./-]*|xampp/[\w./-]*)
      |(?:^|/)(?:[a-z]:/)?(?:windows|winnt)/system32/inetsrv/config/applicationhost\.config
+     |(?:^|/)[a-z]:/?(?:windows|winnt)/[\w$.-]+
+     |(?:^|/)[a-z]:/(?:\$recycle\.bin/|system_volume_information/|minint/|(?:[\w.-]+/){0,4}(?:sysprep|unattend(?:ed)?)\.(?:inf|xml|txt))
+     |(?:^|/)(?:documents_and_settings|users)/[\w.-]+/ntuser\.(?:dat|ini)
+     |(?:^|/)(?:\.|master\.)passwd(?=$|[\s"'])
     )""",
     re.VERBOSE,
 )
@@ -103,11 +126,23 @@ _APP_SECRETS = re.compile(
     r"(?:^|/)(?:wp-config\.php|_?config(?:\.inc)?\.(?:php|asp|aspx|js|json|ini|xml|ya?ml)|configuration\.php"
     r"|settings\.py|local_settings\.py|database\.(?:yml|php|asp)|install\.php|global\.asa|localstart\.asp"
     r"|server\.xml|secrets\.yml|credentials\.json|application\.(?:properties|ya?ml)|web\.config|\.env|id_rsa"
-    r"|\.htpasswd|\.htaccess)$"
+    r"|\.htpasswd|\.htaccess|\.?passwd|\.?shadow|master\.passwd)$"
 )
 _SLASHES = re.compile(r"/{2,}")
 _DOT_SEGMENTS = re.compile(r"/(?:\./)+")
 _DRIVE_BEFORE = re.compile(r"(?:^|[\s\"'=])[a-z]:$")
+# A value that is a Windows path from a drive root: "Program Files", "Documents and Settings" and
+# "(x86)" put spaces and parentheses inside one path.
+_DRIVE_VALUE = re.compile(r"^\s*/?[a-z]:/[^\n\"'<>|*?]*$")
+_DRIVE_SPACES: Final = str.maketrans({" ": "_", "(": "_", ")": "_"})
+# "./" is the directory itself: "././.htaccess" is ".htaccess".
+_LEADING_DOTS = re.compile(r"^(?:\./+)+")
+# A plain relative path in front of a dotfile or WEB-INF match ("member/.htpasswd", "config/.env"):
+# the value names that file as surely as a leading "/" would. Only for those: the directory
+# families (/root, /etc, /var/log) mean something at the root, not under "data/root/".
+_RELATIVE_PREFIX = re.compile(r"[\w~-][\w.~-]*(?:/[\w.~-]+){0,8}")
+_RELATIVE_TARGETS: Final = ("/.", "/web-inf/", "/meta-inf/")
+_TOKEN_TAIL = re.compile(r"[^\s\"'=(:,;|&<>]{0,256}$")
 _FILE_NAME = re.compile(r"[\w-]\.[A-Za-z0-9]{1,5}$|/")
 
 
@@ -125,6 +160,9 @@ class TraversalDetector:
         ".shosts", ".logout", "access.log", "access_log", "error.log", "error_log", "/boot/", "metabase",
         "httpd.conf", "apache.conf", "apache2.conf", "nginx.conf", "lighttpd.conf", "php.ini", "php4.ini",
         "php5.ini", "my.cnf", "etc\\", "\\boot\\",
+        # families: server logs and configs, Windows system and deployment files, account databases
+        ".log", "_log", "/spool", "mysql", "my.ini", "filezilla", "tomcat-users", "passwd", "shadow",
+        "/session", "\\session", "sess_", "ntuser", "sysprep", "unattend", "$recycle", "system volume", "minint",
     )
 
     def detect(self, value: Value, location: str, paranoia: int) -> list[Finding]:
@@ -139,7 +177,7 @@ class TraversalDetector:
         climbs = list(_CLIMB.finditer(path))
         encoded = bool(climbs) and _RAW_CLIMB.search(raw) is None
         tokens = path.split()
-        single_token = len(tokens) == 1
+        single_token = len(tokens) == 1 or _DRIVE_VALUE.match(path) is not None
         target = _sensitive_target(path, climbs)
         if climbs:
             first, last = climbs[0], climbs[-1]
@@ -196,6 +234,9 @@ def _sensitive_target(path: str, climbs: list[re.Match[str]]) -> tuple[int, int,
             return offset, offset + len(first), True
     # Collapse "//" and "/./" so "/etc//passwd" and "/etc/./passwd" read as "/etc/passwd".
     work = _DOT_SEGMENTS.sub("/", _SLASHES.sub("/", path)) if "/" in path else path
+    work = _LEADING_DOTS.sub("", work)  # offsets shift; they only place the excerpt
+    if _DRIVE_VALUE.match(work):
+        work = work.translate(_DRIVE_SPACES)  # same length: offsets stay
     if work.startswith("etc/"):
         work = "/" + work  # "etc/passwd": the application prepends the root (offsets shift by one)
     loose: tuple[int, int, bool] | None = None
@@ -207,12 +248,19 @@ def _sensitive_target(path: str, climbs: list[re.Match[str]]) -> tuple[int, int,
             or before[-1] in " \t\n\"'=(:,;|&<>~"
             or before.endswith("file://")
             or _DRIVE_BEFORE.search(before) is not None
+            or (work.startswith(_RELATIVE_TARGETS, start) and _relative_prefix(work, start))
         )
         if anchored:
             return start, match.end(), True
         if loose is None:
             loose = (start, match.end(), False)
     return loose
+
+
+def _relative_prefix(work: str, start: int) -> bool:
+    """True when the token in front of ``start`` is a plain relative path (``member`` in ``member/.htpasswd``)."""
+    tail = _TOKEN_TAIL.search(work, max(0, start - 256), start)
+    return tail is not None and _RELATIVE_PREFIX.fullmatch(tail.group()) is not None
 
 
 DETECTOR = TraversalDetector()
