@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from sealgate.detectors.engine import anomaly_score
@@ -89,3 +91,35 @@ def test_line_break_in_a_name_alone_is_four_points() -> None:
 def test_excerpt_escapes_the_break() -> None:
     (finding,) = DETECTOR.detect(Value("en\r\nSet-Cookie: a=b"), "query.lang", 1)
     assert "\r" not in finding.excerpt and "\n" not in finding.excerpt
+
+
+@pytest.mark.parametrize(
+    ("payload", "location"),
+    [
+        ("en%%0d0dSet-Cookie:%20sid=evil", "query.lang"),
+        ("x\\r\\nLocation: https://evil.example/", "query.next"),
+        ("x\\nContent-Type: text/html", "header.x-note"),
+    ],
+)
+def test_nested_and_escaped_breaks(payload: str, location: str) -> None:
+    assert "header_injection-crlf-header" in _rules(payload, location)
+
+
+@pytest.mark.parametrize(
+    ("text", "location"),
+    [
+        ("printf(\"Location: %s\\r\\n\", url)", "body.$.comment"),
+        ("C:\\new\\reports\\total.txt", "query.path"),
+        ("a\\nb", "cookie.prefs"),
+        ("100%\n0a", "body.$.note"),
+    ],
+)
+def test_escapes_and_percent_look_alikes_pass(text: str, location: str) -> None:
+    assert _score(text, location) == 0
+
+
+def test_escaped_breaks_stay_linear() -> None:
+    started = time.perf_counter()
+    for text in ("\\r\\n" * 16000, "\\nA:" * 16000, "%\n" * 32000):
+        DETECTOR.detect(Value(text), "query.q", 1)
+    assert time.perf_counter() - started < 3.0

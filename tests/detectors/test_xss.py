@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from sealgate.detectors.normalize import Value
@@ -111,3 +113,51 @@ def test_tags_and_js_breakouts_that_are_the_value(payload: str) -> None:
 )
 def test_js_and_tag_look_alikes_pass(text: str) -> None:
     assert rules(text) == set(), text
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "(prompt)(document.domain)",
+        "x=confirm,x(1)",
+        "[3].some(alert)",
+        "self[/pro/.source+/mpt/.source](1)",
+        "setInterval(location.hash.slice(1))",
+        "setTimeout`alert\\x28document.domain\\x29`",
+        "''['constructor']['constructor']('alert(1)')()",
+        "\\74img src=x o\\156error\\75alert\\501\\51\\76",
+        "\"o<b>nfocus=alert<b>(1) autofocus x=\"",
+        "<SCRİPT SRC=//evil.example/x.js></SCRİPT>",
+        "${confirm(1)}",
+        "');prompt(1)//",
+    ],
+)
+def test_script_context_and_hidden_layer_payloads(payload: str) -> None:
+    assert rules(payload), payload
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "levels=alert,warning,info",
+        "[1,2,3].map(Number)",
+        "Back to top[^1](#top)",
+        "eval(x + 1)",
+        "use `eval` and `function` sparingly",
+        "H<sub>2</sub>O and CO<sub>2</sub>",
+        "C:\\123\\456\\report.txt",
+        "İstanbul <b>bold</b>",
+    ],
+)
+def test_script_context_look_alikes_pass(text: str) -> None:
+    assert not rules(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a<b>" * 16000, "\\7" * 32000, "(alert" * 10000, "top[" * 16000, "eval`a" + "x" * 64000, "İ<" * 32000],
+)
+def test_hidden_layers_stay_linear(text: str) -> None:
+    started = time.perf_counter()
+    DETECTOR.detect(Value(text), "query.q", 3)
+    assert time.perf_counter() - started < 2.0

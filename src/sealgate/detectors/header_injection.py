@@ -22,6 +22,12 @@ read as protocol, in any value the application might copy into a header, a redir
 - a line break in a parameter name, cookie or header value at all: 4 points
   [``header_injection-line-break``].
 
+Two more spellings of the break count as encoded: a break nested inside its own encoding
+(``%%0a0a``: a filter that strips the inner ``%0a`` once leaves ``%0a`` for the application to
+decode), and, outside free text, the escapes ``\\r``/``\\n`` typed as two characters
+(``\\r\\nSet-Cookie: a=b``), which every JavaScript, JSON, PHP or Java unescape turns into the
+break (the decoder already reads ``\\u000a`` that way).
+
 Not an attack: multi-line text ("Dear team,\\nNote: ...", "Location: Madrid" in an address),
 Windows line endings in a comment field, the part headers of a raw (unparsed) multipart body.
 
@@ -45,6 +51,11 @@ __all__ = ["DETECTOR", "HeaderInjectionDetector"]
 # Characters some stacks truncate to CR/LF (latin-1 low byte): U+560A "嘊", U+010A "Ċ"...
 _FAKE_BREAKS: Final = str.maketrans({"\u560a": "\n", "\u560d": "\r", "\u010a": "\n", "\u010d": "\r"})
 _BREAK = re.compile(r"[\r\n]")
+# "%%0a0a" decodes to "%", a break, "0a": with the inner break stripped, "%0a" is left to decode.
+_NESTED_BREAK = re.compile(r"%[\r\n]{1,2}(0[ad])", re.IGNORECASE)
+# "\r" / "\n" typed as backslash escapes (the decoder turns only \uXXXX and \xXX into characters);
+# "\t" too, the folding whitespace that may follow the break ("\r\n\tSet-Cookie:").
+_ESCAPED_BREAK = re.compile(r"\\([rnt])")
 # A header line right after a break: RFC 9110 token, colon, something.
 _HEADER_LINE = re.compile(r"[\r\n][ \t]*([!#$%&'*+.^_`|~0-9A-Za-z-]{1,64})[ \t]*:[ \t]*([^\r\n]{0,200})")
 _STATUS_LINE = re.compile(r"[\r\n][ \t]*HTTP/\d(?:\.\d)?[ \t]+\d{3}\b", re.IGNORECASE)
@@ -87,15 +98,25 @@ class HeaderInjectionDetector:
     """CRLF / header injection, response splitting, smuggling shapes; see the module docstring."""
 
     name = "header_injection"
-    triggers: tuple[str, ...] = ("\r", "\n", "\u560a", "\u560d", "\u010a", "\u010d", "http/")
+    triggers: tuple[str, ...] = ("\r", "\n", "\u560a", "\u560d", "\u010a", "\u010d", "http/", "\\r", "\\n")
 
     def detect(self, value: Value, location: str, paranoia: int) -> list[Finding]:
         """Findings for ``value``; see the module docstring for the rules."""
         text = value.decoded
         if not text.isascii():
             text = text.translate(_FAKE_BREAKS)
+        if "%" in text:
+            text = _NESTED_BREAK.sub(_control_character, text)
+        escaped = False
         if _BREAK.search(text) is None:
-            return []
+            if "\\" not in text or location.startswith(_FREE_TEXT_PREFIXES):
+                return []
+            # Free text (code samples in a comment) keeps its escapes; elsewhere they are a break,
+            # judged like a break in a query value: a header line must follow.
+            text = _ESCAPED_BREAK.sub(_escaped_control, text)
+            escaped = True
+            if _BREAK.search(text) is None:
+                return []
         findings: list[Finding] = []
         # A break that only decoding reveals (the raw text has none) was encoded on purpose.
         encoded_break = _BREAK.search(value.raw) is None
@@ -103,7 +124,7 @@ class HeaderInjectionDetector:
                      and not encoded_break)
         # Where no one types a line break (a name, a cookie, a header, a path), any header line
         # counts; in a query value (a GET form's textarea) it must look like an HTTP header.
-        strict = is_name_location(location) or location.startswith(("header.", "cookie.", "path"))
+        strict = not escaped and (is_name_location(location) or location.startswith(("header.", "cookie.", "path")))
         prose = is_prose(text)
         free_text = free_text or (prose and not strict)
 
@@ -146,12 +167,22 @@ class HeaderInjectionDetector:
             if body is not None:
                 add("header_injection-response-splitting", "injected headers followed by a response body",
                     "critical", body.start(), body.end())
-        if not findings and not free_text and not location.startswith("path"):
+        if not findings and not free_text and not escaped and not location.startswith("path"):
             brk = _BREAK.search(text)
             if brk is not None and (is_name_location(location) or location.startswith(("header.", "cookie."))):
                 add("header_injection-line-break", "line break in a name, cookie or header", "error",
                     brk.start(), brk.end())
         return findings
+
+
+def _control_character(match: re.Match[str]) -> str:
+    """``%<break>0a`` -> the character the reassembled ``%0a``/``%0d`` encodes."""
+    return chr(int(match.group(1), 16))
+
+
+def _escaped_control(match: re.Match[str]) -> str:
+    """``\\r`` -> CR, ``\\n`` -> LF, ``\\t`` -> TAB."""
+    return {"r": "\r", "n": "\n"}.get(match.group(1), "\t")
 
 
 DETECTOR = HeaderInjectionDetector()

@@ -25,7 +25,21 @@ What a browser executes, and so what this detector reports (paranoia 1):
 - a value that *is* a script URL (``javascript:alert(1)``, also with tabs/newlines/entities
   inside the scheme, as browsers strip them);
 - obfuscated script: JSFuck (``[][(![]+[])[+[]]...``), DOM access through brackets or comments
-  (``self["alert"](...)``, ``document/**/.cookie``), spaced-out tag names (``<f o r m``).
+  (``self["alert"](...)``, ``document/**/.cookie``), a computed member of the global object
+  called (``top[/al/.source+/ert/.source](1)``, ``top[8680439..toString(30)](1)``), spaced-out
+  tag names (``<f o r m``), CDATA markers splitting a scheme inside an attribute
+  (``src="javas<![CDATA[cript:...``, which an XML parser drops), a string-keyed member of an
+  empty literal (``[]['constructor']['constructor'](...)()``);
+- in a value that is code (no sentence around it), the payloads for a value echoed inside a
+  ``<script>`` block: a script dialog or ``eval`` taken as a value and invoked indirectly
+  (``(alert)(1)``, ``a=alert,a(1)``, ``[1].find(alert)``), ``eval``/``setTimeout`` fed straight
+  from a URL source (``eval(location.hash.slice(1))``, ``eval(URL.slice(-8))``) or called as a
+  tagged template (``setTimeout`alert\\x281\\x29```), a dialog after a string and its call
+  closed (``');confirm(1)//``) or in a template substitution (``${alert(1)}``);
+- markup behind one more hiding layer, read as the layer's consumer would: JavaScript octal
+  escapes (``\\74svg o\\156load...``), attribute-less tags glued inside a word that a
+  sanitizer strips (``"o<x>nmouseover=alert<x>(1)``, ``<</div>script</div>>``), letters whose
+  case mapping is ASCII (``<SCRİPT>``).
 
 Benign look-alikes pass: ``a < b``, ``<3``, ``I like <b>bold</b>`` (formatting tags without
 dangerous attributes), ``<a href="https://example.com">``, prose about "the onload event".
@@ -107,13 +121,50 @@ _DOM_SINK = re.compile(
         |string\s*\.\s*fromcharcode|(?:alert|prompt|confirm)\s*[(`])""",
     re.VERBOSE,
 )
+# A computed member of the global object, called: "top[/al/.source+/ert/.source](1)". The key is
+# an expression (a quote, operator, dot or slash in it), not a plain index or a Markdown link text.
+_GLOBAL_CALL = re.compile(r"""(?<![\w$.])(?:self|window|top|parent|frames|globalthis)\[([^\]\s]{1,80})\]\(""")
+_EXPRESSION_KEY = re.compile(r"""[+./'"`\\(]""")
+_DIALOG = r"(?:alert|prompt|confirm|eval)"
+# A dialog (or eval) used as a value and invoked another way: grouped then called "(alert)(1)",
+# aliased then called "a=alert,a(1)", or passed as a callback "[1].find(alert)".
+_INDIRECT_CALL = re.compile(
+    rf"""\(\s*{_DIALOG}\s*\)\s*[(`]"""
+    rf"""|(?<![\w$.])([a-z_$][\w$]{{0,20}})\s*=\s*{_DIALOG}\s*[,;]\s*\1\s*[(`]"""
+    rf"""|\.\s*(?:find|map|filter|foreach|some|every|reduce|call|apply|then|sort|findindex)\s*\(\s*{_DIALOG}\s*[,)]"""
+)
+# eval-like sinks whose argument starts with a URL source the attacker writes (the fragment, the URL).
+_SOURCE_SINK = re.compile(
+    r"""(?<![\w$.])(?:eval|settimeout|setinterval|execscript|function)\s*\(\s*"""
+    r"""(?:(?:window|document|self|top)\s*\.\s*)?(?:location\b|url\s*\.|documenturi\b|name\s*\)|referrer\b)"""
+)
+# A string-evaluating sink called as a tagged template, its code in the template:
+# "setTimeout`alert\x281\x29`", "new Function`al\ert\`1\``", "top.open`javascript:...`".
+_TEMPLATE_SINK = re.compile(
+    r"""(?<![\w$])(?:settimeout|setinterval|eval|function|execscript|open)\s*`[^`\s][^`]{1,200}`"""
+)
+# A string-keyed member of an empty literal: "[]['filter']['constructor'](...)()", the way to
+# Function without naming a global ("[]" and "''" have no business being indexed by a name).
+_LITERAL_MEMBER = re.compile(r"""(?:\[\s*\]|\{\s*\}|(["'`])\1)\s*\[\s*["'`]""")
+# JavaScript's legacy octal escapes ("\74svg o\156load\75..."): two or three digits, at most \377.
+_OCTAL_ESCAPE = re.compile(r"\\([0-3][0-7]{1,2}|[4-7][0-7])")
+# A tag without attributes glued between two characters ("o<x>nmouseover", "alert<x>(1)",
+# "<</div>script"): a sanitizer that strips such tags joins what they split.
+_GLUED_TAG = re.compile(r"(?<=[^\s>])</?[a-z][a-z0-9]{0,15}\s*/?>(?=[^\s<])")
+# Letters whose case mapping is ASCII ("İ" -> "i", "ı" -> "I", "ſ" -> "S"): "<SCRİPT>" for a
+# filter that compares code points, a script tag once the application folds case.
+_CASE_FOLDS: Final = str.maketrans({"\u0130": "I", "\u0131": "i", "\u017f": "s"})
+_CDATA_MARK = re.compile(r"<!\[cdata\[|\]\]>")
+"""CDATA section markers, which an XML parser removes from the text they split."""
 _JS_CALL_BODY = re.compile(r"[\w$\].]\s*\(|[\w$]\s*=|`")
 _Adder = Callable[[str, str, int, int], None]
 """``add(rule, message, paranoia, start)``: records a finding while scanning."""
 # What may precede a sink in a value that is script: a string closed, then any JS operator
-# (``"-alert(1)-"``, ``\";alert(1)//``, ``'*prompt(1)*'``), a statement separator or a block
-# closed (``}alert(1);{``).
-_JS_LEAD = re.compile(r"""[\s'"`;(+,=\-*/|&\\!~^%}]*""")
+# (``"-alert(1)-"``, ``\";alert(1)//``, ``'*prompt(1)*'``), a statement separator, a block
+# closed (``}alert(1);{``) or a template substitution opened (``${alert(1)}``); or a string
+# closed and then the call around it (``');alert(1)``, ``: \\');confirm(1)``): a bare ``)``
+# is a smiley as often as code, so it counts only after a quote.
+_JS_LEAD = re.compile(r"""[\s'"`;(+,=\-*/|&\\!~^%}${]*|[\s:\\]*["'`]\s*\)[\s;,)+\-*/|&]*""")
 _JS_STRING_BREAKOUT = re.compile(
     r"""["'`]\s*(?:(?:in\s*|[;+\-|&,])\s*[a-z_$][\w$]*(?:\s*\.\s*[a-z_$][\w$]*)+"""
     r"""|in\s+(?:valueof|tostring|location|name|onerror|constructor|innerhtml))\s*=(?!=)"""
@@ -132,7 +183,7 @@ class XssDetector:
         "document)", "document/", "document .", "document [", "window.", "window[", "window .", "window [",
         "window/", "self [", "top [",
         "alert", "prompt", "confirm", "fromcharcode", "innerhtml", "location", "self[", "top[",
-        "\\x", "\\u", "+ad", "\xbc", "\xa2", "t:", "[]",
+        "\\x", "\\u", "+ad", "\xbc", "\xa2", "t:", "[]", "(eval", "=eval",
     )
 
     def detect(self, value: Value, location: str, paranoia: int) -> list[Finding]:
@@ -147,6 +198,9 @@ class XssDetector:
             # masking) was hidden on purpose.
             obfuscated = "<" in text and "<" not in value.raw
             self._scan(text, compact, value.kind, found, obfuscated)
+        for variant in _variants(value.decoded, texts[0]):
+            # Only a hiding layer (escapes, a stripped tag, case folding) reveals it: on purpose.
+            self._scan(variant, _WHITESPACE.sub(" ", variant), value.kind, found, True)
         results: list[Finding] = []
         for rule, (message, level, excerpt) in found.items():
             if level <= paranoia:
@@ -195,6 +249,18 @@ class XssDetector:
             match = _BRACKET_DOM.search(text) or _BRACKET_DOM.search(compact)
             if match is not None:
                 add("xss-obfuscation", "DOM access through bracket notation", 1, match.start())
+            elif _LITERAL_MEMBER.search(compact) is not None:
+                add("xss-obfuscation", "a string-keyed member of an empty literal ([]['constructor'])", 1, 0)
+            else:
+                for call in _GLOBAL_CALL.finditer(compact):
+                    if _EXPRESSION_KEY.search(call.group(1)) is not None:
+                        add("xss-obfuscation", "a computed member of the global object is called", 1, call.start())
+                        break
+        if "(" in compact and kind in ("value", "name") and len(compact) <= 256 and prose_words(compact) <= 1:
+            # A value that is code (no sentence around it): the JS-context payloads.
+            match = _INDIRECT_CALL.search(compact) or _SOURCE_SINK.search(compact) or _TEMPLATE_SINK.search(compact)
+            if match is not None:
+                add("xss-dom", "a dialog or eval invoked indirectly, or fed from the URL", 1, match.start())
         match = _DOM_SINK.search(compact)
         if match is not None:
             obfuscated = _DOM_SINK.search(text) is None  # only visible once comments are removed
@@ -262,6 +328,8 @@ class XssDetector:
                     break
                 if attr in URL_ATTRIBUTES or attr_local in URL_ATTRIBUTES:
                     scheme = _CONTROL.sub("", attr_value)
+                    if "<!" in scheme:
+                        scheme = _CDATA_MARK.sub("", scheme)
                     if _SCRIPT_SCHEME.match(scheme) or (attr == "srcdoc" and "<" in attr_value):
                         add("xss-url", f"<{local} {attr}=...> loads script", level, match.start())
                         break
@@ -299,6 +367,30 @@ class XssDetector:
             letters = re.sub(r"\s+", "", spelled.group(1))
             if letters.startswith(_SPACED_NAMES):
                 add("xss-obfuscation", "a tag name spelled with spaces", 1, spelled.start())
+
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+def _variants(decoded: str, lower: str) -> list[str]:
+    """Lower-cased readings of the value behind one more hiding layer, when there is one.
+
+    Legacy octal escapes (``\\74svg``, which the decoder leaves alone), tags a sanitizer strips
+    glued inside a word (``o<x>nmouseover``), and letters whose case mapping is ASCII
+    (``<SCRİPT>``). Each is only built when its marker is present, so a plain value costs nothing.
+    """
+    variants: list[str] = []
+    if "\\" in lower and _OCTAL_ESCAPE.search(lower) is not None:
+        variants.append(_OCTAL_ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), lower))
+    if "<" in lower and ">" in lower:
+        stripped = _GLUED_TAG.sub("", lower)
+        if stripped != lower:
+            variants.append(stripped)
+    if not decoded.isascii():
+        folded = decoded.translate(_CASE_FOLDS)
+        if folded != decoded:
+            variants.append(folded.lower())
+    return variants
 
 
 def _markup_name(text: str, add: _Adder) -> None:
