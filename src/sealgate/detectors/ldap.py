@@ -9,8 +9,13 @@ or ``admin)(&)``: the value closes a parenthesis and starts another filter compo
   ``)(&``, ``)!(``), or ``attr=`` where the value also has a wildcard ``*``, a doubled ``))``
   or names a common directory attribute (``uid``, ``cn``, ``objectClass``, ``mail``...);
 - a value that starts with ``*)(``, or with a wildcard that opens a composite filter
-  (``*(|(mail=*))``: the value completes ``(mail=`` and ORs in a match-all);
-- the joint may open more than one parenthesis (``admin*)((|userPassword=*)``).
+  (``*(|(mail=*))``: the value completes ``(mail=`` and ORs in a match-all), or with a filter
+  operator and a component that has a wildcard or a directory attribute (``&(objectClass=*)``,
+  ``|(uid=admin)``: behind the application's ``(`` it becomes a composite filter);
+- the joint may open more than one parenthesis (``admin*)((|userPassword=*)``);
+- a value that closes parentheses it never opened and then ends the string with a NUL byte
+  (``*))%00``, ``admin))\x00``): the rest of the application's filter is cut off. A lone
+  wildcard closing two parentheses (``*))``) is the same truncation without the NUL.
 
 A complete, balanced filter (``(&(objectCategory=computer)(cn=x))``) is what an LDAP search API
 legitimately receives: paranoia 2.
@@ -41,7 +46,14 @@ LDAP_ATTRIBUTES: Final = frozenset(
      "distinguishedname", "name", "admin", "accountname", "loginshell", "objectcategory"}
 )
 _JOINT = re.compile(r"\)\s*!?\s*\((?:\s*\()*\s*([|&!]|[a-z][\w.;:-]*\s*[~<>:]?=)?")
-_LEADING = re.compile(r"^\s*\*\s*(?:\)\s*!?\s*\(|\(\s*[|&!]\s*\()")
+_LEADING = re.compile(r"^\s*\*\s*(?:\)\s*!?\s*\(|\(\s*[|&!]\s*\(|\)\s*\)\s*(?:\x00|%00|$))")
+# A parenthesis the value never opened, then a NUL byte: the C string ends there and the LDAP
+# library never sees the rest of the application's filter (``admin))%00``, ``)(cn=))\x00``).
+# The shared decoding drops control characters, so this looks at the raw text.
+_TRUNCATION = re.compile(r"\)\s*(?:\x00|%00|\\x00|\\0)")
+# A value that starts with a filter operator and a component (``&(objectClass=*)``, ``|(uid=*)``):
+# the application's ``(`` before it makes it a composite filter of the sender's choosing.
+_OPERATOR_START = re.compile(r"^\s*[|&!]\s*\(\s*([a-z][\w.;-]*)\s*[~<>:]?=")
 _FILTER_START = re.compile(r"^\s*\(\s*[|&!]\s*\(")
 MAX_JOINTS: Final = 16
 
@@ -50,23 +62,43 @@ class LdapDetector:
     """Detects LDAP filter injection; see the module docstring."""
 
     name = "ldap"
-    triggers: tuple[str, ...] = (")(", ") (", ")!(", ") !(", "*)", "(|", "(&", "(!", "( |", "( &", "( !")
+    triggers: tuple[str, ...] = (")(", ") (", ")!(", ") !(", "*)", "(|", "(&", "(!", "( |", "( &", "( !",
+                                 # a NUL cannot be a trigger (the prefilter joins values with it):
+                                 # "))" and the literal "\x00" stand in for the truncation shapes
+                                 "))", ")\\x00", "|(", "&(", "!(")
 
     def detect(self, value: Value, location: str, paranoia: int) -> list[Finding]:
         """Findings for ``value``; see the module docstring."""
         text = value.lower
-        level, start = self._judge(text)
+        level, start = self._judge(text, value.raw)
         if level == 0 or level > paranoia:
             return []
         return [Finding(self.name, "ldap-filter", "the value closes the LDAP filter and opens another",
                         "critical", location, text[max(0, start - 10):][:60], level)]
 
     @staticmethod
-    def _judge(text: str) -> tuple[int, int]:
+    def _truncation(raw: str) -> int | None:
+        """Offset of an unopened ``)`` followed by a NUL byte in ``raw``, else None."""
+        for count, match in enumerate(_TRUNCATION.finditer(raw)):
+            if count >= MAX_JOINTS:
+                break
+            piece = raw[: match.start() + 1]
+            if piece.count("(") < piece.count(")"):
+                return match.start()
+        return None
+
+    @staticmethod
+    def _judge(text: str, raw: str = "") -> tuple[int, int]:
         """(paranoia level, offset) of the strongest evidence; (0, 0) for none."""
         lead = _LEADING.search(text)
         if lead is not None:
             return 1, lead.start()
+        operator = _OPERATOR_START.search(text)
+        if operator is not None and ("*" in text or operator.group(1) in LDAP_ATTRIBUTES):
+            return 1, operator.start()
+        truncated = LdapDetector._truncation(raw)
+        if truncated is not None:
+            return 1, truncated
         best = (0, 0)
         depth = 0
         scanned = 0
