@@ -437,3 +437,51 @@ def test_plain_prose_exits_apply_to_the_benchmark_article() -> None:
         assert support.plain_prose(value.raw) and not code_injection._PROSE_CODE_MATCH(value.lower), field
     assert command._prose_without_command(Value(article["tags"][3]))  # "python": one word, nothing after it
     assert list(support.b64_decoded_tokens(article["body"])) == []
+
+
+def _brute_force_candidates(detectors: list[Any], probe: str) -> set[int]:
+    """The detectors with a trigger in ``probe``, by plain substring search."""
+    from sealgate.detectors.prefilter import detector_triggers
+
+    found: set[int] = set()
+    for index, detector in enumerate(detectors):
+        triggers = detector_triggers(detector)
+        if triggers is None or any(trigger in probe for trigger in triggers):
+            found.add(index)
+    return found
+
+
+@pytest.mark.parametrize("size", [60_000, 70_000, 300_000])
+def test_large_probes_find_the_same_candidates_as_a_substring_search(size: int) -> None:
+    """Above 64 KiB the prefilter scans value by value (set of words per value): same answer."""
+    from sealgate.detectors import all_detectors
+    from sealgate.detectors.prefilter import Prefilter
+
+    detectors = list(all_detectors())
+    prefilter = Prefilter(detectors)
+    flood = ("\\r\\n" * size)[:size]
+    probes = [" 42 ", f" {flood} ", " 1' or 1=1-- ", " ", f" {'x' * (size // 3)}<script> ",
+              " ../../etc/passwd ", " plain words only "]
+    got = prefilter.candidates(probes)
+    assert got == [_brute_force_candidates(detectors, probe) for probe in probes]
+    assert got[0] == set() and got[2] and got[4]  # the oracle itself is not vacuous
+
+
+def test_a_megabyte_of_statement_separators_costs_linear_time() -> None:
+    """The command detector's tail test ran once per separator over the rest of the value
+    (quadratic: a megabyte of "';" cost 13-18 s of CPU). Compared against a value a quarter
+    the size, the ratio stays near 4 (quadratic would give 16)."""
+    import time
+
+    detector = command.DETECTOR
+
+    def cost(n: int) -> float:
+        value = Value("';" * n, "value")
+        start = time.process_time()
+        detector.detect(value, "query.q", 1)
+        return time.process_time() - start
+
+    cost(1000)  # warm-up
+    small = min(cost(2_000) for _ in range(3))
+    large = min(cost(8_000) for _ in range(3))
+    assert large < 9 * small, (small, large)

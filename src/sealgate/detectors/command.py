@@ -271,6 +271,19 @@ _IF_PAREN_COMPARE = re.compile(
 _NOT_A_COMMAND = re.compile(r"^(?:then\b|\{|:|and\b|or\b|&&|\|\|)", re.IGNORECASE)
 _CMD_OPERAND = re.compile(r"%|^[\[{(\"]")
 _TAIL_ONLY = re.compile(r"[\s;|&'\"#`)]*\Z")
+_TAIL_CHARS: Final = frozenset(";|&'\"#`)")
+
+
+def _tail_start(text: str) -> int:
+    """Where the run of :data:`_TAIL_ONLY` characters that ends ``text`` starts.
+
+    Computed once per value: matching ``_TAIL_ONLY`` at every separator rescans that run each
+    time, quadratic on a value made of it (a megabyte of ``';``).
+    """
+    end = len(text)
+    while end > 0 and (text[end - 1] in _TAIL_CHARS or text[end - 1].isspace()):
+        end -= 1
+    return end
 
 
 class CommandDetector:
@@ -517,6 +530,7 @@ def _scan_positions(
     # token ("8.8.8.8", a closing quote) in front of it.
     first_space = _FIRST_GAP.search(text)
     second_token = first_space.end() if first_space else len(text)
+    tail_start = _tail_start(text)
     for pos, sep, sep_start in positions:
         shown = False
         if sep == "`":
@@ -544,7 +558,7 @@ def _scan_positions(
         single = sep_start <= second_token  # nothing but one token before the separator
         key: tuple[str, bool, bool, bool] | None = None
         if sep_start + _MEMO_WINDOW < len(text):
-            tail = _TAIL_ONLY.match(text, sep_start + _MEMO_WINDOW) is not None
+            tail = sep_start + _MEMO_WINDOW >= tail_start
             key = (text[sep_start : sep_start + _MEMO_WINDOW], shown, tail, single)
             cached = memo.get(key)
             if cached is not None:

@@ -38,6 +38,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
+from operator import itemgetter
 from typing import Any
 
 from ahocorasick_rs import AhoCorasick, BytesAhoCorasick, Implementation
@@ -57,6 +58,11 @@ SEPARATOR = "\x00"
 """Joins the probe texts of one request; never part of a trigger, so no match spans two values."""
 _NUL = re.compile(b"\x00")
 _FEW_HITS = 16
+_LARGE_PROBE = 65_536
+"""Probe data longer than this is scanned value by value, each value's hits reduced to its set
+of trigger words in C (``set(map(...))``): a megabyte of ``\\r\\n`` has millions of hits, and
+mapping each to its value in Python took seconds; the sets are small."""
+_FIRST = itemgetter(0)
 """Up to this many hits, each hit's segment is found by counting NULs; beyond, by bisection."""
 
 
@@ -191,6 +197,8 @@ class Prefilter:
         """
         if self._automaton is None:
             return []
+        if len(data) > _LARGE_PROBE:
+            return self._scan_by_segment(data)
         matches = self._automaton.find_matches_as_indexes(data, overlapping=True)
         if not matches:
             return []
@@ -200,6 +208,17 @@ class Prefilter:
             return [(count(b"\x00", 0, start), words[word]) for word, start, _ in matches]
         nuls = [match.start() for match in _NUL.finditer(data)]
         return [(bisect_right(nuls, start), words[word]) for word, start, _ in matches]
+
+    def _scan_by_segment(self, data: bytes) -> list[tuple[int, tuple[frozenset[int], bool]]]:
+        """:meth:`scan` for large data: one pass per segment, one entry per distinct trigger."""
+        assert self._automaton is not None
+        find = self._automaton.find_matches_as_indexes
+        words = self._words
+        found: list[tuple[int, tuple[frozenset[int], bool]]] = []
+        for segment, piece in enumerate(data.split(b"\x00")):
+            if piece:
+                found += [(segment, words[word]) for word in set(map(_FIRST, find(piece, overlapping=True)))]
+        return found
 
     def candidates(self, probes: Sequence[str], owners: Sequence[int] | None = None,
                    count: int | None = None) -> list[set[int]]:
