@@ -102,3 +102,17 @@ async def test_block_through_the_real_gateway_is_explained_in_the_audit(upstream
     finding = event["findings"][0]
     assert finding["detector"] == "sqli" and finding["location"] == "query.articleId"
     assert "DROP TABLE" in finding["excerpt"].upper()
+
+
+@pytest.mark.parametrize("encoding", ["UTF-7", "x-no-such-encoding"])
+async def test_xml_in_an_encoding_the_parser_cannot_read_is_still_judged(encoding: str) -> None:
+    """expat refuses UTF-7 (a published XXE bypass) and unknown encodings with exceptions of
+    its own: the body must then be judged raw, never end in a 500."""
+    head = f'<?xml version="1.0" encoding="{encoding}"?>'
+    # <!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>, UTF-7 encoded
+    xxe = head + "+ADw-+ACE-DOCTYPE r +AFs-+ADw-+ACE-ENTITY x SYSTEM +ACI-file:///etc/passwd+ACI-+AD4-+AF0-+AD4-+ADw-r+AD4-+ACY-x;+ADw-/r+AD4-"
+    status, rules = await _status("", "POST", "/orders", body=xxe.encode(), content_type="application/xml")
+    assert status == 403 and any(rule.startswith("xxe") for rule in rules), (status, rules)
+    benign = head + "<order><item>tea</item><qty>2</qty></order>"
+    status, rules = await _status("", "POST", "/orders", body=benign.encode(), content_type="application/xml")
+    assert status == 200, rules

@@ -409,6 +409,11 @@ def _parse_xml(body: bytes) -> Any:
         raise BodyParseError(f"the XML body uses a forbidden construct ({type(exc).__name__})") from None
     except ParseError as exc:
         raise BodyParseError(f"the body is not well-formed XML: {exc}") from None
+    except (ValueError, LookupError):
+        # expat reads only single-byte and UTF encodings: encoding="UTF-7" (a published XXE
+        # bypass) raises ValueError, an unknown name LookupError. The detectors still see the raw
+        # body, which the XXE detector decodes from UTF-7 itself.
+        raise BodyParseError("the XML body declares a character encoding sealgate cannot read") from None
 
 
 def _parse_multipart(full_type: str, body: bytes) -> list[MultipartPart]:
