@@ -19,6 +19,7 @@ test: setup system-packages services
 bench: setup system-packages
 	$(BIN)/python bench/micro_pipeline.py
 	$(BIN)/python bench/tunnel_cost.py --load
+	$(BIN)/python bench/pathological.py --repeat 1
 	$(BIN)/python bench/load.py --variant core=bench/configs/core.yaml \
 		--variant protected=bench/configs/protected.yaml \
 		--variant protected-2w=bench/configs/protected.yaml
