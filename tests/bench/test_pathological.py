@@ -1,0 +1,43 @@
+"""bench/pathological.py: its inputs are what it says, and bad arguments are refused clearly."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _load() -> ModuleType:
+    name = "sealgate_bench_pathological"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, REPO / "bench" / "pathological.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+pathological = _load()
+
+
+def test_the_baseline_is_a_megabyte_of_varied_records() -> None:
+    body = pathological.ordinary_json()
+    assert pathological.MIB <= len(body) < pathological.MIB + 4096
+    records = json.loads(body)
+    assert len({record["id"] for record in records}) == len(records) > 1000
+
+
+def test_an_unknown_shape_is_refused_with_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        pathological.main(["--shapes", "quote-semicolon,no-such-shape"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "no-such-shape" in err and "quote-semicolon" in err
