@@ -57,10 +57,11 @@ def ordinary_json() -> bytes:
         "body": "Keys should expire. When you rotate one, issue the new key first, let clients pick it up, "
                 "then revoke the old one; don't revoke first or you'll lock everyone out. It's that simple.",
     }
-    items = []
-    while len(json.dumps(items)) < MIB:
-        items.append({**article, "id": len(items)})
-    return json.dumps(items).encode()
+    record_bytes = len(json.dumps(article)) + 2  # ", " between records; ids grow a few digits
+    items = [{**article, "id": index} for index in range(MIB // record_bytes + 1)]
+    while len(body := json.dumps(items).encode()) > MIB + 2048:
+        items.pop()
+    return body
 
 
 def exchange_for(body: bytes) -> Exchange:
