@@ -11,33 +11,18 @@ Samples (wrk -t2 -c64 --latency against the modsec-reference lab, 2-vCPU machine
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 import time
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from tests.support.bench_scripts import load_bench_script
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).resolve().parent / "data"
 
 
-def _load_bench_module() -> ModuleType:
-    # bench/ is not a package: load bench/load.py by path (registered first, as dataclasses need it).
-    name = "sealgate_bench_load"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, REPO / "bench" / "load.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-load = _load_bench_module()
+load = load_bench_script("load.py")
 
 
 def sample(name: str) -> str:
