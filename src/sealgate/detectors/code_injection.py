@@ -63,7 +63,9 @@ assignment or a control keyword right after the quote and ``;``/``)`` [``stateme
 
 Not an attack: prose ("the system (the new one)", "file(s)", "use eval () with care"), ``<?xml``,
 jQuery ``$(document)``, prices ``$5 (approx)``, ``(foo)bar or foo(bar)``, ``$_server`` in
-lower case.
+lower case, a method named in the code (``$c->get_option($opt)``, Perl or PHP: only the callee
+taken from a variable makes a variable function), a Perl loop ``foreach my $x (@list)``, and
+Node.js ``require('node:events')`` (a module specifier, no file PHP could include).
 
 Config: none besides paranoia. Example::
 
@@ -142,6 +144,10 @@ _CONCAT_CALL = re.compile(r"""['"]\s*\.\s*([A-Za-z_][A-Za-z0-9_]{1,40})\s*\(\s*(
 # an array, a constant expression.
 _CODE_ARG = re.compile(r"""\s*(?:[$'"`\d)\[@]|[A-Za-z_][\w]*\s*[(,)\[.:]|\\|$)""")
 _MAN_SECTION = re.compile(r"\d[a-z]{0,3}\)")
+# A Node.js module specifier as the whole argument ("node:events", "fs/promises", "@scope/pkg"):
+# no dot (a PHP file has an extension, a climb has ".."), no leading slash or backslash, no URL.
+_INCLUDES: Final = frozenset({"include", "include_once", "require", "require_once"})
+_MODULE_SPECIFIER = re.compile(r"""\s*(['"`])@?[A-Za-z][\w-]{0,64}(?::[\w-]{1,64})?(?:/[\w-]{1,64}){0,4}\1\s*\)""")
 _PLURAL_PAREN = re.compile(r"\((?:s|es|ies|ing|ed|er|ers)\)", re.IGNORECASE)
 _EXEC_FUNCTIONS: Final = frozenset(
     {"system", "exec", "shell_exec", "passthru", "popen", "proc_open", "pcntl_exec", "eval", "assert",
@@ -160,11 +166,20 @@ _PHP_NAMES = re.compile(
 # $f(, $$f(, ${'f'}(, $a['x'](, $o->$m(, with whitespace (comments already blanked) between the
 # pieces, as PHP allows. Each piece starts with its own character, and a run of "$" is entered
 # only at its first "$" and taken whole (possessive), so matching stays linear.
+# The last piece (group "piece") must leave the callee dynamic: "$o->m(" and "$o::m(" call a method
+# named in the code, as "$value = $c->get_option($opt)" in a Perl or PHP sample does; only
+# "$o->$m(" and "Foo::$v(" take the name from a variable.
 _VARIABLE_CALL = re.compile(
     r"(?<!\$)\$++\s*(?:[A-Za-z_\x80-\uffff][\w\x80-\uffff]{0,64}|\{[^{}]{0,200}\})"
-    r"(?:\s*(?:\[(?:[^\[\]]|\[[^\[\]]{0,50}\]){0,100}\]|\{[^{}]{0,100}\}|->\s*\$?\w{1,64}|::\s*\$?\w{1,64}))*"
+    r"(?P<piece>\s*(?:\[(?:[^\[\]]|\[[^\[\]]{0,50}\]){0,100}\]|\{[^{}]{0,100}\}|->\s*\$?\w{1,64}"
+    r"|::\s*\$?\w{1,64}))*"
     r"\s*\("
 )
+_STATIC_METHOD = re.compile(r"\s*(?:->|::)\s*\w")
+_MAX_VARIABLE_CALLS: Final = 32
+# The loop variable of a Perl "for"/"foreach" ("foreach $host (@hosts)", "for my $i (0 .. 9)"):
+# the "(" opens the list, not a call (PHP's loops put the parenthesis first).
+_PERL_LOOP = re.compile(r"\b(?:for|foreach)\s+(?:(?:my|our|local|state)\s+)?$")
 # PHP comments; "//" after ":" is a URL ("http://"), not a comment.
 # "{${sleep(5)}}": PHP's complex string interpolation calls the function.
 # "${@print(md5(1))}": the same with PHP's "@" (silence errors), which no other language has there.
@@ -415,7 +430,7 @@ def _php(text: str, value: Value, location: str, paranoia: int, add: _Add) -> No
                 concat.start(), concat.end())
     if "$" in text:
         blanked = _PHP_COMMENT.sub(" ", text) if ("/*" in text or "#" in text or "//" in text) else text
-        call = _VARIABLE_CALL.search(blanked) or _INTERPOLATED_CALL.search(blanked)
+        call = _variable_call(blanked) or _INTERPOLATED_CALL.search(blanked)
         if call is not None:
             # "say $hex ($rev_name)" in a manual reads like a call; code alone does not have prose.
             severity = "critical" if _code_only(blanked, call.start(), call.end()) else "warning"
@@ -457,6 +472,20 @@ def _php(text: str, value: Value, location: str, paranoia: int, add: _Add) -> No
             "critical" if paranoia >= 2 or exact else "error", name.start(), name.end(), source=lower)
 
 
+def _variable_call(text: str) -> re.Match[str] | None:
+    """The first :data:`_VARIABLE_CALL` whose callee is dynamic (not ``$o->method(``)."""
+    for count, call in enumerate(_VARIABLE_CALL.finditer(text)):
+        if count >= _MAX_VARIABLE_CALLS:
+            break
+        piece = call.group("piece")
+        if piece is not None and _STATIC_METHOD.match(piece) is not None:
+            continue
+        if call.group().startswith("$") and _PERL_LOOP.search(text, max(0, call.start() - 16), call.start()):
+            continue  # Perl's "foreach my $x (@list)": PHP writes "foreach ($list as $x)"
+        return call
+    return None
+
+
 def _php_calls(text: str, add: _Add) -> None:
     """``name(`` for a high-risk PHP function, with a code-shaped argument list."""
     mentioned: re.Match[str] | None = None
@@ -484,6 +513,8 @@ def _php_calls(text: str, add: _Add) -> None:
             # "use eval() with care": a function named in a sentence, not called.  # sealgate: allow
             mentioned = mentioned or call
             continue
+        if name in _INCLUDES and _MODULE_SPECIFIER.match(after) is not None:
+            continue  # "require('node:events')": a Node.js module by name, no file PHP could include
         php_arg = re.match(r"""\s*(?:@?\$|['"`\d)\[])""", after) is not None
         severity = "critical"
         if is_prose(text, min_words=6) and not re.match(r"\s*@?\$", after):  # only here: most "(" are no call

@@ -41,10 +41,12 @@ paranoia 1; critical at paranoia 3).
 
 Running text (eight or more ordinary words, see :func:`~sealgate.detectors._support.is_prose`)
 is read as someone *showing* commands: Markdown code, fenced blocks and line-separated commands
-count only at paranoia 2, and a chained command counts 4 points instead of 5 (it blocks together
-with a second sign, such as a sensitive path). Cost: one regex pass over the separators, then a
-bounded check (a word of at most 96 characters, arguments up to 256) per plausible command
-position, with repeated positions answered from a small memo.
+count only at paranoia 2 (a complete ```` ``` ```` fenced block does so with or without prose
+around it; obfuscated words and dangerous shapes inside still count), and a chained command
+counts 4 points instead of 5 (it blocks together with a second sign, such as a sensitive path).
+Cost: one regex pass over the separators, then a bounded check (a word of at most 96
+characters, arguments up to 256) per plausible command position, with repeated positions
+answered from a small memo.
 
 Config: none besides paranoia. Example::
 
@@ -122,6 +124,14 @@ _WIN_WORDS: Final = _words(
     chdir mkdir rmdir arp print assoc ftype path pushd popd
     """
 )
+# cmd.exe words that PowerShell also runs (its aliases), where "$name" is a variable.
+_POWERSHELL_ALIASES: Final = _words(
+    """
+    type copy move set start echo cd chdir dir del erase ren rename sort md mkdir rd rmdir pushd popd
+    more exit cls
+    """
+)
+_DOLLAR_VARIABLE = re.compile(r"\$[{(]?[A-Za-z_@*][\w:]{0,64}[})]?")
 # Word-tier commands that are abbreviations, not English words: alone after a separator with
 # nothing after them (";id", "|ps", "&dir") they are the classic injection probe, while
 # "art;cat" is a tag list.
@@ -145,7 +155,9 @@ _ALL_NAMES: Final = _UNIX_TOOLS | _UNIX_WORDS | {w.lower() for w in _WIN_TOOLS |
 # Places where a new command starts. "&&"/"||" before "&"/"|" so they are read as one token.
 _SEPARATOR = re.compile(r"\|\||&&|[;|&\n\r`]|\$\(|[<>]\(")
 # A separator and the word after it (spaces, "(", "{", "@", "!" skipped; "$(" ends the word).
-_POSITION = re.compile(r"(\|\||&&|[;|&\n\r]|(?<!`)`(?!`)|\$\(|[<>]\()[ (@{!]*((?:[^\s;|&`<>()$]|\$(?!\()|``)*)")
+_POSITION = re.compile(
+    r"(\|\||&&|[;|&\n\r]|(?<!`)`(?!`)|\$\(|[<>]\()[ (@{!]*((?:[^\s;|&`<>()$]|\$(?!\()|``(?=[^\s;|&`<>()]))*)"
+)
 _RUN_START = re.compile(r"[\w.|-]*")
 _SINGLE_TICK = re.compile(r"(?<!`)`(?!`)")  # a ``` run is a Markdown fence, not a substitution
 _IFS = re.compile(r"\$\{IFS\}|\$IFS(?:\$\d)?(?![A-Za-z0-9_])")
@@ -217,6 +229,10 @@ _GATE = re.compile(
 # except inside prose (a README pasted into a text field), where it counts 3 points.
 _DOWNLOAD_RUN = re.compile(r"\b(?:curl|wget)\s[^\n;&]{0,200}\|\s*(?:sudo\s+)?(?:ba|z|k|da)?sh\b", re.IGNORECASE)
 _FENCE = re.compile(r"`{2,}")
+# A Markdown fence line: indentation, three or more backticks, an optional info string ("bash").
+# (Tilde fences are left out: "~~~" is a word to a shell, so the lines after it would run.)
+_FENCE_LINE = re.compile(r"[ \t]{0,16}(`{3,})([^`\n]{0,60})\r?")
+_MAX_BLOCKS: Final = 64
 # Every piece of shell-shaped evidence contains one of these (a cheap test before the big one).
 _EVIDENCE_CHARS = re.compile(r"[-/\\<>$%:.]")
 _NUMBER_ARG = re.compile(r"^\s*\d+(?:\.\d+)?\s*(?:[smhd]\b)?")
@@ -328,13 +344,18 @@ class CommandDetector:
         elif "|" in folded and ("curl" in folded or "wget" in folded):
             match = _DOWNLOAD_RUN.search(scan)
             if match is not None:
-                prose = _is_prose(scan)
+                prose = _is_prose(text)
                 add("command-dangerous-shape", "download piped into a shell",
                     "warning" if prose and paranoia < 2 else "critical", match.start(), match.end())
         shellshock = _SHELLSHOCK.match(scan) if scan[0] in " (" else None
         if shellshock is not None:
             add("command-dangerous-shape", "bash function definition before a command (Shellshock)",
                 "critical", 0, shellshock.end())
+        if prose is None and scan != text:
+            # Whether the value reads as running text is a property of what was written: the
+            # shell's reading (a "\n" typed in a code sample's string turned into a line break)
+            # splits tokens and would tip a borderline paragraph either way.
+            prose = _is_prose(text)
         _scan_positions(scan, add, paranoia, prose=prose)
         if "command-obfuscated-word" not in seen and ("$" in text or ":~" in value.raw):
             trick = _leading_trick(text, scan)
@@ -523,6 +544,8 @@ def _scan_positions(
     # need (a sentence with a ";" or a "|" never needs it).
     has_words: bool | None = None
     fences = [m.span() for m in _FENCE.finditer(text)] if "``" in text else []
+    # A complete fenced block ("```bash\nnpm install\n```") shows commands, prose around it or not.
+    blocks = _markdown_blocks(text) if "```" in text else []
     ticks = [m.start() for m in _SINGLE_TICK.finditer(text)] if "`" in text else []
     tick_index = {start: i for i, start in enumerate(ticks)}
     memo: dict[tuple[str, bool, bool, bool], tuple[bool, list[tuple[str, str, str, int, int, int]]]] = {}
@@ -553,6 +576,8 @@ def _scan_positions(
         if (sep in ("\n", "\r") or _in_fenced_block(sep_start, fences) or _in_code_span(sep_start, ticks)) and (
                 is_prose_text()):
             shown = True
+        elif blocks and _in_markdown_block(sep_start, blocks):
+            shown = True  # inside a Markdown fenced code block: a command shown, prose around it or not
         # A position whose surroundings were seen before gives the same answer: replay it. This
         # keeps a megabyte of "x|id x|id ..." from costing a full check per repetition.
         single = sep_start <= second_token  # nothing but one token before the separator
@@ -583,7 +608,7 @@ def _scan_positions(
 
 
 # The first word as _check_position reads it: after " (@{!", up to what _read_word stops at.
-_LEADING_WORD = re.compile(r"[ (@{!]*((?:[^ \t\n\r;|&`<>()$]|\$(?!\()|``)*)")
+_LEADING_WORD = re.compile(r"[ (@{!]*((?:[^ \t\n\r;|&`<>()$]|\$(?!\()|``(?=[^ \t\n\r;|&`<>()]))*)")
 
 
 _POSITION_START = re.compile(r"[;|&\n\r`$<>]")  # what every _POSITION match starts with
@@ -664,6 +689,42 @@ def _in_enumeration(text: str, pipe: int) -> bool:
     return not any((_classify(part) or ("", ""))[0] == "tool" for part in run.split("|"))
 
 
+def _markdown_blocks(text: str) -> list[tuple[int, int]]:
+    """The contents of complete Markdown fenced code blocks: (start, end) pairs, in order.
+
+    A block opens with a line that is a fence (three or more backticks, an optional info string
+    such as ``bash``) and closes with a later line that is the same fence alone, or with the end
+    of the value when that leaves a backtick unpaired. Lines are read with ``str.find``, so the
+    cost is linear in the value.
+    """
+    blocks: list[tuple[int, int]] = []
+    opener: tuple[str, int] | None = None  # (fence, the line break before the block's content)
+    start = 0
+    length = len(text)
+    while start < length and len(blocks) < _MAX_BLOCKS:
+        end = text.find("\n", start)
+        if end < 0:
+            end = length
+        fence = _FENCE_LINE.fullmatch(text, start, end)
+        if fence is not None:
+            if opener is None:
+                opener = (fence.group(1), end)  # from the line break that ends the fence line
+            elif not fence.group(2).strip() and fence.group(1).startswith(opener[0]):
+                blocks.append((opener[1], start))
+                opener = None
+        start = end + 1
+    if opener is not None and len(blocks) < _MAX_BLOCKS and text.count("`") % 2 == 1:
+        # A block cut off by the end of the value (a paragraph of a longer document). With an odd
+        # number of backticks a shell finds an unterminated substitution and runs nothing.
+        blocks.append((opener[1], length))
+    return blocks
+
+
+def _in_markdown_block(index: int, blocks: list[tuple[int, int]]) -> bool:
+    """True when ``index`` lies inside one of :func:`_markdown_blocks`."""
+    return any(first <= index < last for first, last in blocks)
+
+
 def _in_fenced_block(index: int, fences: list[tuple[int, int]]) -> bool:
     """True when ``index`` lies after an opening ``` fence and before its closing one."""
     if not fences:
@@ -730,6 +791,10 @@ def _check_position(
         word, raw_word, end = _read_word(text, nxt)
     if word is None and sep and sep not in ("\n", "\r") and pos == start and _VARIABLE_WORD.match(raw_word):
         # "&&$X", ";${CMD}": the command is whatever the variable holds.
+        if shown:
+            # "set `$SYSTEMD_LOG_LEVEL` to debug": a variable named in a code span of a sentence.
+            add("command-weak-chain", "variable shown in text", "warning", sep_start, end, 2)
+            return False
         add("command-chained-exec", f"{sep.strip() or 'newline'!r} followed by a variable as command", "critical",
             sep_start, end)
         return True
@@ -825,8 +890,11 @@ def _read_word(text: str, start: int) -> tuple[str | None, str, int]:
                 break
             i = close + 1
             continue
-        if ch == "`" and i > start and text.startswith("``", i) and not text.startswith("```", i):
-            i += 2  # "wh``oami": an empty substitution inside the word
+        if (ch == "`" and i > start and text.startswith("``", i) and i + 2 < limit
+                and text[i + 2] not in _WORD_STOP and not text[i + 2].isspace()):
+            # "wh``oami": an empty substitution inside the word; "SET`` command" (a reStructuredText
+            # literal closing after the word) ends the word there.
+            i += 2
             continue
         if ch in _WORD_STOP:
             break
@@ -933,6 +1001,10 @@ def _arguments(text: str, end: int) -> str:
 
 def _has_evidence(word: str, args: str, platform: str) -> bool:
     """True when ``args`` look like shell arguments rather than the rest of a sentence."""
+    if platform == "windows" and "$" in args and word.lower() not in _POWERSHELL_ALIASES:
+        # cmd.exe reads "$host" literally: a "$" variable is evidence only where PowerShell runs
+        # the word too ("type $env:x"). Perl's 'print "$host is alive\n";' is no cmd.exe line.
+        args = _DOLLAR_VARIABLE.sub("", args)
     if _EVIDENCE_CHARS.search(args) is not None and _ARG_EVIDENCE.search(args) is not None:
         return True
     if word.lower() in ("net", "net.exe") and _NET_SUBCOMMAND.match(args) is not None:

@@ -7,9 +7,11 @@ read as protocol, in any value the application might copy into a header, a redir
 - a header line: ``x%0d%0aSet-Cookie: sid=evil``, ``%0aLocation: https://evil.example``,
   ``\\r\\nContent-Length: 0`` [``header_injection-crlf-header``]. In query values, path
   segments, cookies, header values and parameter *names*, any ``Name: value`` line counts (no
-  one types a line break there). In free text (JSON strings, form fields, XML text), where
-  multi-line input is normal, only headers that change how a response is read count
-  (``Set-Cookie``, ``Location``, ``Content-Type``, ``Content-Length``, ``Transfer-Encoding``,
+  one types a line break there) unless it is indented: an indented line is an HTTP folded
+  continuation of the line before (a changelog's ``    Signed-off-by: A <a@example.org>``
+  trailer), and counts only as one of the dangerous headers below. In free text (JSON strings,
+  form fields, XML text), where multi-line input is normal, only headers that change how a
+  response is read count (``Set-Cookie``, ``Location``, ``Content-Type``, ``Content-Length``, ``Transfer-Encoding``,
   ``Refresh``, ``Content-Security-Policy``, ``Access-Control-*``, ``Host``...) and only
   with a value of the right shape (``Location:`` followed by a URL, not "Location: Madrid"),
   unless the line break itself was percent- or entity-encoded inside the text (``%0a`` in a
@@ -152,7 +154,11 @@ class HeaderInjectionDetector:
                 continue  # multi-line text uses "\n"; splitting a header needs "\r\n" there
             if not name[:1].isalpha():
                 continue  # "--: separate options", "- :attr:" in a manual
-            generic = header_value and (strict or ("-" in name and not prose))
+            # An indented line after a break is a folded continuation of the header before it
+            # (obs-fold), not a header of its own: "    Signed-off-by: A <a@example.org>" in a
+            # changelog. Only a header that changes how the response is read counts there.
+            folded = line.group(0)[1:2] in (" ", "\t")
+            generic = header_value and not folded and (strict or ("-" in name and not prose))
             if dangerous or (not free_text and generic):
                 add("header_injection-crlf-header", f"line break followed by header {line.group(1)!r}",
                     "critical", line.start(), line.end())

@@ -64,11 +64,15 @@ _WHERE_BREAKOUT = re.compile(r"""["'`]\s*(?:&&|\|\|)\s*this\s*\.\s*[a-z_$]""")
 # A string (or a number) ended by ";" and a new statement: the rest of a $where function body.
 # A statement is a keyword, a complete call ("sleep(5000);": the name glued to its argument list,
 # which closes, then the statement ends) or an object built with "new" ("it=new Date()"): a
-# bare "'; word" or "'; notes (see ...)" is not.
+# bare "'; word" or "'; notes (see ...)" is not. A call or a "new" counts only after the value's
+# first quote, the one that closes the query's string: after a later quote it is a line of a
+# code sample ("use Foo ':all';\n version('2.0');"), where one quoted string ended and the next
+# statement began.
 _WHERE_STATEMENT = re.compile(
     r"""(?:["'`]|^\s*\d+)\s*;\s*(?:return\b|var\s|let\s|do\s*\{|while\s*\("""
-    r"""|[a-z_$][\w$]{0,40}\([^()]{0,100}\)\s*(?:[;+]|$)|[a-z_$][\w$]{0,40}\s*=\s*new\s)"""
+    r"""|(?P<call>[a-z_$][\w$]{0,40}\([^()]{0,100}\)\s*(?:[;+]|$)|[a-z_$][\w$]{0,40}\s*=\s*new\s))"""
 )
+_QUOTE = re.compile(r"""["'`]""")
 # A literal compared with itself, joined to a closed string (or starting the value): "' || 'a'=='a",
 # "|| 1==1" (always true), "' && 'a'!='a" (always false: the other half of a boolean-blind probe).
 # The two literals are captured and checked equal in code; the second may be left open (the
@@ -141,6 +145,8 @@ class NoSqlDetector:
                                           location, text[match.start():], 1)]
         level = 2 if is_prose(text) else 1
         match = _WHERE_STATEMENT.search(text) if ";" in text else None
+        if match is not None and match.group("call") is not None and _QUOTE.search(text, 0, match.start()):
+            match = None  # a call after a later quote: a code sample's next line, not a breakout
         if match is not None and level <= paranoia:
             return [self._finding("nosql-js", "a string ended and a JavaScript statement started ($where)",
                                   location, text[match.start():], level)]

@@ -32,7 +32,8 @@ HTML comment (``<!-- #1 fix -->``, ``<!--#region-->``) has neither. Rule id ``ss
 
 ``{{name}}``, ``{{ user.name }}``, ``${HOME}``, ``#{id}`` — a placeholder holding just a (dotted)
 name — are how people write about templates and pass at paranoia 1, as do ``{% include 'x.html' %}``
-(tutorials quote it), shell expansions (``${var:-default}``) and C++ ``{std::move(x)}``; at paranoia 2 any
+(tutorials quote it), shell expansions (``${var:-default}``), C++ ``{std::move(x)}`` and Perl
+dereferences (``@{ $obj->aliases() }``, whose body starts with a sigil); at paranoia 2 any
 delimited expression beyond a bare name counts. Rule ids: ``ssti-expression``, ``ssti-directive``,
 ``ssti-ssi``.
 
@@ -117,6 +118,10 @@ _DISCLOSING_STATEMENT = re.compile(r"^\s*(?:debug|import|from\s+\S+\s+import|loa
 _ASSIGNMENT = re.compile(r"[\w\])]\s*=(?![=~>])")
 # Ruby command substitution inside ERB/Slim (```id```, ``%x|env|``).
 _RUBY_SHELL = re.compile(r"`[^`]{1,200}`|%x[|({\[]")
+# The body of a Perl dereference block (``@{$ref}``, ``@{ $obj->aliases() }``, ``@{&rgb($c)}``,
+# ``@{[ $n + 1 ]}``): it starts with a sigil or an anonymous array, which no Thymeleaf link
+# (``@{/order(id=...)}``) or selection (``*{name}``) expression does.
+_PERL_DEREFERENCE = re.compile(r"\s*[$&\\\[]")
 # Template openers of different engines packed together: the fuzzing polyglot ``${{<%[%'"}}%\.``
 # that probes which engine renders: three distinct kinds starting within six characters (the
 # placeholders of a syntax comparison, "#{a} ${b} {{c}}", are further apart).
@@ -191,7 +196,10 @@ class SstiDetector:
             if count >= MAX_EXPRESSIONS:
                 break
             kind = match.lastgroup or ""
-            level = self._level(match.group(kind) if kind else "", kind)
+            body = match.group(kind) if kind else ""
+            if kind == "d" and match.group()[0] in "@*" and _PERL_DEREFERENCE.match(body):
+                continue  # Perl's "@{$ref}", "@{ $obj->list() }", "*{$glob}": a dereference, not Thymeleaf
+            level = self._level(body, kind)
             if level and (best is None or level < best[0]):
                 best = (level, "ssti-expression", "a template expression that computes or reaches "
                         "into the runtime", match.start())

@@ -145,7 +145,11 @@ _TEMPLATE_SINK = re.compile(
 )
 # A string-keyed member of an empty literal: "[]['filter']['constructor'](...)()", the way to
 # Function without naming a global ("[]" and "''" have no business being indexed by a name).
-_LITERAL_MEMBER = re.compile(r"""(?:\[\s*\]|\{\s*\}|(["'`])\1)\s*\[\s*["'`]""")
+# The member is then used (indexed again, called, or dotted into): "``['root']``" in
+# reStructuredText is a literal list, with an empty-looking "``" before it and after it.
+_LITERAL_MEMBER = re.compile(
+    r"""(?:\[\s*\]|\{\s*\}|(["'`])\1)\s*\[\s*(["'`])[^"'`\[\]]{0,64}\2\s*\]\s*[\[(.]"""
+)
 # JavaScript's legacy octal escapes ("\74svg o\156load\75..."): two or three digits, at most \377.
 _OCTAL_ESCAPE = re.compile(r"\\([0-3][0-7]{1,2}|[4-7][0-7])")
 # A tag without attributes glued between two characters ("o<x>nmouseover", "alert<x>(1)",
