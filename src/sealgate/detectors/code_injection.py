@@ -287,7 +287,7 @@ _JAVA_KEYWORDS = re.compile(
 _NODE_SERIALIZED = re.compile(r"_\$\$nd_func\$\$_|__js_function", re.IGNORECASE)
 _NODE_PROCESS = re.compile(
     r"""require\s*\(\s*['"`](?:node:)?(?:child_process|vm|worker_threads)['"`]\s*\)|\bchild_process\b[\s\S]{0,100}?"""
-    r"""\.\s*(?:exec|execsync|spawn|spawnsync|execfile|fork)\s*\(|process\s*\.\s*mainmodule|process\s*\.\s*binding\s*\("""
+    r"""\.\s*(?:exec|execsync|spawn|spawnsync|execfile|fork)\s*\((?!\s*\))|process\s*\.\s*mainmodule|process\s*\.\s*binding\s*\("""
     r"""|global\s*\.\s*process\s*\.|import\s*\(\s*['"`](?:node:)?child_process""",
     re.IGNORECASE,
 )
@@ -676,6 +676,37 @@ def _java(text: str, lower: str, value: Value, location: str, paranoia: int, add
             source=lower)
 
 
+def _node_process_severity(text: str, match: re.Match[str]) -> str:
+    """"error" for a module only loaded into a declaration, "critical" otherwise.
+
+    ``const { exec, spawn } = require('node:child_process');`` at the head of a code sample
+    binds names and runs nothing; a payload calls what it loads: ``require('child_process')
+    .exec(...)`` (a member right after the call), ``cp.execSync('id')``, ``exec('id')``,
+    ``new vm.Script(...)``, ``new Worker(...)`` later in the value. So a declaration with no
+    such call after it counts 4 points (it blocks with a second sign).
+    """
+    if match.group()[:7].lower() != "require":
+        return "critical"
+    end = match.end()
+    if text.startswith(".", end) or _NODE_MEMBER_AFTER.match(text, end) is not None:
+        return "critical"
+    if _NODE_DECLARATION.search(text, max(0, match.start() - _NODE_DECLARATION_REACH), match.start()) is None:
+        return "critical"
+    return "critical" if _NODE_RUN_CALL.search(text, end) is not None else "error"
+
+
+# A declaration right before ``require(...)``: ``const x =``, ``let { a, b } =``.
+_NODE_DECLARATION_REACH: Final = 240
+_NODE_DECLARATION = re.compile(r"\b(?:const|let|var)\s+(?:[\w$]{1,60}|\{[^{}]{0,200}\})\s*=\s*\Z")
+_NODE_MEMBER_AFTER = re.compile(r"\s*[.\[(]")
+# A call that runs a command or code with something Node's child_process/vm/worker_threads give.
+_NODE_RUN_CALL = re.compile(
+    r"\b(?:exec|execsync|execfile|execfilesync|spawn|spawnsync|fork|runin(?:new|this)?context"
+    r"|compilefunction)(?:['\"`]\s*\])?\s*\((?!\s*\))|\bnew\s+(?:[\w$]{1,30}\s*\.\s*)?(?:script|worker)\s*\(",
+    re.IGNORECASE,
+)
+
+
 def _node(text: str, paranoia: int, add: _Add) -> None:
     lower = text.lower()
     if not _NODE_GATE_MATCH(lower):
@@ -687,7 +718,7 @@ def _node(text: str, paranoia: int, add: _Add) -> None:
     # (_node_may_match); "function" in a sentence no longer costs all of them.
     process = _NODE_PROCESS.search(text) if _node_may_match(text, lower, ("require", "process")) else None
     if process is not None:
-        add("node-process-access", "Node.js process/child_process access", "critical",
+        add("node-process-access", "Node.js process/child_process access", _node_process_severity(text, process),
             process.start(), process.end())
     sandbox = _NODE_SANDBOX.search(text) if _node_may_match(text, lower, ("constructor",)) else None
     if sandbox is not None:

@@ -565,8 +565,10 @@ def _scan_positions(
             close = ticks[index + 1] if index + 1 < len(ticks) else -1
             if close < 0:
                 continue  # an unclosed backtick is a shell syntax error, not a substitution
-            if is_prose_text():
-                shown = True  # Markdown/reST code in running text
+            if is_prose_text() or _in_markdown_markup(text, sep_start, close):
+                # Markdown/reST code in running text, or a code span that is a list item's lead,
+                # a heading, a link's text or a reST role: markup no shell line carries.
+                shown = True
             else:
                 if has_words is None:
                     has_words = prose_words(text, 2048) >= 3
@@ -843,13 +845,49 @@ def _check_position(
     elif tier == "tool" or evidence or obfuscated or probe or substituted:
         # In running text a chained command is most often an example ("... | grep x" in a
         # manual): 4 points, so it blocks only together with another sign (a sensitive path).
-        severity = "error" if not obfuscated and paranoia < 2 and prose() else "critical"
+        # An indented line of a value of three or more lines ("…;\n    gzip $in => $out\n…") is
+        # a line of a code listing (a Markdown/POD verbatim block, a changelog example): 4 points
+        # as well. A probe ("\n  id") and a value of two lines ("x\n  wget …") stay critical:
+        # they are what a newline injection sends.
+        listed = (sep in ("\n", "\r") and text.startswith(" ", pos) and not probe
+                  and (text.rfind("\n", 0, sep_start) >= 0 or text.find("\n", pos) >= 0))
+        severity = "error" if not obfuscated and paranoia < 2 and (listed or prose()) else "critical"
         add(rule, message, severity, sep_start, end)
         return severity == "critical"
     else:
         label = sep.strip() or "newline"
         add("command-weak-chain", f"{label!r} followed by the word {word!r}", "warning", sep_start, end, 2)
     return False
+
+
+# What a line holds before a code span that is Markdown markup: a list item's marker ("* ",
+# "- ", "1. "), a heading ("## "), optionally a link's opening "[" ("#### [`npm pack`](...)").
+_MARKUP_LEAD = re.compile(r"[ ]{0,8}(?:[*+-]|\d{1,3}[.)]|#{1,6})[ ]\[?")
+_REST_ROLE = re.compile(r"(?:^|[\s(]):[a-z][\w.-]{0,30}:\Z")  # reST ":kw:`type`"
+_ROLE_REACH: Final = 34  # the longest role _REST_ROLE takes, with the character before it
+_LEAD_REACH: Final = 20  # longer than any lead _MARKUP_LEAD takes
+
+
+def _in_markdown_markup(text: str, open_at: int, close_at: int) -> bool:
+    """True for a code span in Markdown/reST markup: a list item's lead, a heading, a link's text, a role.
+
+    ``* `hostname` {string}``, ``#### [`npm pack`](/commands/npm-pack)``, ``See [`npm cache`][]``,
+    ``:kw:`type```. The span must be complete and the markup right before it (the line up to
+    it is only the list marker or heading, or a "[" that the span's "]" closes). A span after a
+    separator (``;`id```, ``a|`id```) or glued to a word (``*`id```) is not markup.
+    """
+    if close_at < 0:
+        return False
+    before = text[open_at - 1] if open_at > 0 else ""
+    if before == "[" and text.startswith(("](", "][", "]:"), close_at + 1):
+        return True  # a link's text: [`npm pack`](/commands/npm-pack), [`child_process`][]
+    if before == ":" and _REST_ROLE.search(text, max(0, open_at - _ROLE_REACH), open_at) is not None:
+        return True
+    line_start = text.rfind("\n", max(0, open_at - _LEAD_REACH), open_at) + 1
+    if line_start == 0 and open_at > _LEAD_REACH:
+        return False  # more than a list marker or heading before the span on its line
+    return _MARKUP_LEAD.fullmatch(text, line_start, open_at) is not None and (
+        before != "[" or text.startswith("]", close_at + 1))
 
 
 def _is_markdown_code(text: str, open_at: int, close_at: int) -> bool:

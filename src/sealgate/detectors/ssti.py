@@ -133,6 +133,25 @@ _SSI = re.compile(
 )
 
 
+_JS_TEMPLATE_REACH: Final = 200  # how far along its line a template literal's backticks are looked for
+
+
+def _in_js_template(text: str, start: int, end: int) -> bool:
+    """True when the ``${...}`` at ``start:end`` lies inside a JavaScript template literal the value holds.
+
+    ``console.log(`STATUS: ${res.statusCode()}`)``, ``new Client(`http://localhost:${server.address().port}`)``:
+    an unpaired backtick before it and a backtick after it on the same line. That is source code
+    quoting a template literal, not a value handed to a template engine; its calls
+    (``line.trim()``) are the program's own. Arithmetic and runtime access inside it still count.
+    """
+    reach = max(0, start - _JS_TEMPLATE_REACH)
+    line_start = max(reach, text.rfind("\n", reach, start) + 1)
+    if text.count("`", line_start, start) % 2 == 0:
+        return False
+    stop = text.find("\n", end, end + _JS_TEMPLATE_REACH)
+    return text.find("`", end, stop if stop >= 0 else end + _JS_TEMPLATE_REACH) >= 0
+
+
 class SstiDetector:
     """Detects server-side template injection; see the module docstring."""
 
@@ -200,6 +219,9 @@ class SstiDetector:
             if kind == "d" and match.group()[0] in "@*" and _PERL_DEREFERENCE.match(body):
                 continue  # Perl's "@{$ref}", "@{ $obj->list() }", "*{$glob}": a dereference, not Thymeleaf
             level = self._level(body, kind)
+            if (level == 1 and kind == "b" and _in_js_template(text, match.start(), match.end())
+                    and not _ARITHMETIC.search(body) and not _DANGEROUS.search(body)):
+                level = 2  # a JavaScript template literal quoted whole: `${res.statusCode()}`
             if level and (best is None or level < best[0]):
                 best = (level, "ssti-expression", "a template expression that computes or reaches "
                         "into the runtime", match.start())
