@@ -30,9 +30,11 @@ What it blocks, by language (rule ids in brackets, each prefixed ``code_injectio
 
 - class names used to run commands, load classes or deserialize: ``java.lang.Runtime``,
   ``java.lang.ProcessBuilder``, ``javax.script.ScriptEngineManager``, ``com.sun.org.apache``,
-  ``org.apache.commons.collections``, ``com.opensymphony.xwork2``... [``java-class``]; common
-  classes (``java.lang.String``, ``java.io.File``) only when the value is code-shaped (the
-  whole value, ``new X(``, ``T(X)``, ``@type``), 3 points in a sentence;
+  ``org.apache.commons.collections``, ``com.opensymphony.xwork2``... [``java-class``]; packages
+  that documentation names as often as payloads do (``java.lang.reflect``, ``java.net.Socket``,
+  ``javax.management``) and common classes (``java.lang.String``, ``java.io.File``) only when the
+  value is code-shaped (the whole value, ``new X(``, ``T(X)``, ``@type``), 3 points in a sentence
+  (``{@link java.lang.invoke.MethodHandle}`` in a Javadoc paragraph);
 - commons-collections and other gadget names, ``runtime``/``processbuilder`` qualified by a
   package (``java.evil.runtime``, ``ProcessBuilder.x.invokertransformer``) [``java-gadget``];
 - Java serialization magic (``rO0AB``, ``aced0005``, raw ``\\xac\\xed\\x00\\x05``)
@@ -236,17 +238,27 @@ _FILENAME_HEADERS: Final = frozenset({"x-filename", "x_filename", "x.filename", 
 
 # --- Java ---------------------------------------------------------------------------------------
 _JAVA_DANGEROUS_CLASS = re.compile(
-    r"\b(?:java\.lang\.(?:runtime|processbuilder|process(?:impl)?|unixprocess|system|class(?:loader)?|reflect"
-    r"|invoke|thread|object|module)"
-    r"|java\.net\.(?:urlclassloader|socket|serversocket|url)|java\.beans\.xmldecoder|java\.rmi\.\w|java\.nio\.file"
-    r"|javax\.(?:script|naming|management|el|xml\.transform)|com\.sun\.(?:org\.apache|jndi|rowset|corba|script"
-    r"|tools)|com\.opensymphony\.xwork2|org\.apache\.(?:commons\.(?:collections\d*|beanutils|fileupload|io)"
-    r"|commons|xalan|xbean|struts2?|catalina|naming|bcel|ibatis|myfaces|velocity|tomcat|shiro|wicket)"
-    r"|org\.omg\.corba|org\.springframework\.(?:beans|context|expression|jndi|aop|transaction|core)"
+    r"\b(?:java\.lang\.(?:runtime|processbuilder|process(?:impl)?|unixprocess|classloader)"
+    r"|java\.net\.urlclassloader|java\.beans\.xmldecoder"
+    r"|javax\.(?:script|naming)|com\.sun\.(?:org\.apache|jndi|rowset|script)|com\.opensymphony\.xwork2"
+    r"|org\.apache\.(?:commons\.(?:collections\d*|beanutils)|commons|xalan|bcel)"
+    r"|org\.springframework\.(?:expression|jndi)"
     r"|org\.codehaus\.groovy|groovy\.lang|sun\.misc\.unsafe|sun\.reflect|ognl\.ognlcontext|bsh\.interpreter"
     r"|org\.mozilla\.javascript|com\.mchange\.v2|org\.hibernate\.(?:engine|tuple|property)"
     r"|com\.alibaba\.fastjson|org\.jboss\.(?:interceptor|weld)|weblogic\.(?:jms|rjvm|wsee)|org\.python\.core"
-    r"|clojure\.(?:core|main)|com\.rometools|com\.sun\.syndication|org\.yaml\.snakeyaml)\b"
+    r"|clojure\.(?:core|main)|com\.rometools|com\.sun\.syndication)\b"
+)
+# Packages that payloads use as often as documentation names them ("{@link java.lang.reflect.Method}",
+# "@throws javax.xml.transform.TransformerException"): critical where the value is code-shaped,
+# like _JAVA_COMMON_CLASS, 3 points in a sentence. The classes that themselves run commands, load
+# classes or evaluate code (above) stay critical anywhere.
+_JAVA_SENSITIVE_PACKAGE = re.compile(
+    r"\b(?:java\.lang\.(?:system|class|reflect|invoke|thread|object|module)"
+    r"|java\.net\.(?:socket|serversocket|url)|java\.rmi\.\w|java\.nio\.file"
+    r"|javax\.(?:management|el|xml\.transform)|com\.sun\.(?:corba|tools)"
+    r"|org\.apache\.(?:commons\.(?:fileupload|io)|xbean|struts2?|catalina|naming|ibatis|myfaces|velocity"
+    r"|tomcat|shiro|wicket)"
+    r"|org\.omg\.corba|org\.springframework\.(?:beans|context|aop|transaction|core)|org\.yaml\.snakeyaml)\b"
 )
 _JAVA_COMMON_CLASS = re.compile(
     r"\bjava\.(?:lang\.(?:string(?:builder|buffer)?|integer|number|long|boolean|character|math)"
@@ -642,7 +654,7 @@ def _java(text: str, lower: str, value: Value, location: str, paranoia: int, add
         if danger is not None:
             add("java-class", f"Java class {danger.group()!r}", "critical", danger.start(), danger.end(), source=lower)
         else:
-            common = _JAVA_COMMON_CLASS.search(lower)
+            common = _JAVA_SENSITIVE_PACKAGE.search(lower) or _JAVA_COMMON_CLASS.search(lower)
             if common is not None:
                 before = lower[max(0, common.start() - 16) : common.start()]
                 after = lower[common.end() : common.end() + 8]
