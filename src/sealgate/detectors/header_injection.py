@@ -55,7 +55,7 @@ _FAKE_BREAKS: Final = str.maketrans({"\u560a": "\n", "\u560d": "\r", "\u010a": "
 _BREAK = re.compile(r"[\r\n]")
 # "%%0a0a" decodes to "%", a break, "0a": with the inner break stripped, "%0a" is left to decode.
 _NESTED_BREAK = re.compile(r"%[\r\n]{1,2}(0[ad])", re.IGNORECASE)
-# "\r" / "\n" typed as backslash escapes (the decoder turns only \uXXXX and \xXX into characters);
+# "\r" / "\n" typed as backslash escapes (the decoder turns only \u and \x escapes into characters);
 # "\t" too, the folding whitespace that may follow the break ("\r\n\tSet-Cookie:").
 _ESCAPED_BREAK = re.compile(r"\\([rnt])")
 # A header line right after a break: RFC 9110 token, colon, something.

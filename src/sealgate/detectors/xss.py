@@ -33,7 +33,7 @@ What a browser executes, and so what this detector reports (paranoia 1):
 - in a value that is code (no sentence around it), the payloads for a value echoed inside a
   ``<script>`` block: a script dialog or ``eval`` taken as a value and invoked indirectly
   (``(alert)(1)``, ``a=alert,a(1)``, ``[1].find(alert)``), ``eval``/``setTimeout`` fed straight
-  from a URL source (``eval(location.hash.slice(1))``, ``eval(URL.slice(-8))``) or called as a
+  from a URL source (``location.hash.slice(1)`` or ``URL.slice(-8)`` as the argument) or called as a
   tagged template (``setTimeout`alert\\x281\\x29```), a dialog after a string and its call
   closed (``');confirm(1)//``) or in a template substitution (``${alert(1)}``);
 - markup behind one more hiding layer, read as the layer's consumer would: JavaScript octal
