@@ -162,11 +162,11 @@ def run_csic(engine: DetectionEngine, show_fps: bool) -> None:
         print(f"  by rule: {rules.most_common(10)}")
 
 
-def run_text(engine: DetectionEngine, show_fps: bool) -> None:
-    if not TEXT.exists():
-        print(f"free text: {TEXT} missing (run bench/build_benign_text.py)")
+def run_text(engine: DetectionEngine, show_fps: bool, text_path: Path = TEXT) -> None:
+    if not text_path.exists():
+        print(f"free text: {text_path} missing (run bench/build_benign_text.py or bench/build_heldout_text.py)")
         return
-    lines = read_jsonl(TEXT)
+    lines = read_jsonl(text_path)
     blocked = 0
     total = 0
     rules: Counter[str] = Counter()
@@ -255,6 +255,8 @@ def main() -> None:
     parser.add_argument("--fps", action="store_true", help="list benign lines that were blocked")
     parser.add_argument("--corpus", default="all", choices=["crs", "csic", "text", "speed", "all"])
     parser.add_argument("--detectors", default="", help="comma-separated detector modules (default all)")
+    parser.add_argument("--text", type=Path, default=TEXT,
+                        help="free-text corpus (default bench/data/benign_text.jsonl.gz; see build_heldout_text.py)")
     args = parser.parse_args()
     names = [n for n in args.detectors.split(",") if n] or None
     detectors, missing = load_detectors(names)
@@ -268,7 +270,7 @@ def main() -> None:
     if args.corpus in ("csic", "all"):
         run_csic(engine, args.fps)
     if args.corpus in ("text", "all"):
-        run_text(engine, args.fps)
+        run_text(engine, args.fps, args.text)
     if args.corpus in ("speed", "all"):
         run_speed(engine)
 
